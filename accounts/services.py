@@ -1,0 +1,126 @@
+"""Writes about people and workspaces: one function per use case, transactional."""
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .models import Invitation, Membership, Role, Team, User, Workspace
+
+
+@transaction.atomic
+def workspace_create(*, name: str, by: User) -> Workspace:
+    """Create a workspace with its creator as admin."""
+    base = slugify(name)[:50] or "workspace"
+    slug, n = base, 1
+    while Workspace.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    workspace = Workspace(name=name.strip(), slug=slug)
+    workspace.full_clean()
+    workspace.save()
+    membership_set(workspace=workspace, user=by, role=Role.ADMIN)
+    return workspace
+
+
+@transaction.atomic
+def membership_set(*, workspace: Workspace, user: User, role: str) -> Membership:
+    """Add a member or change their role."""
+    if role not in Role.values:
+        raise ValidationError({"role": f"Role must be one of {', '.join(Role.values)}."})
+    membership, _ = Membership.objects.update_or_create(workspace=workspace, user=user, defaults={"role": role})
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, workspace: Workspace, user: User) -> None:
+    """Remove a member; the last admin cannot leave (a workspace always has one)."""
+    membership = Membership.objects.select_for_update().filter(workspace=workspace, user=user).first()
+    if membership is None:
+        return
+    if membership.role == Role.ADMIN and workspace.memberships.filter(role=Role.ADMIN).count() == 1:
+        raise ValidationError({"user": "A workspace needs at least one admin."})
+    if workspace.journeys.filter(owner=user).exists():
+        raise ValidationError({"user": "This person owns journeys: hand them to another owner first."})
+    membership.delete()
+    for team in workspace.teams.filter(members=user):
+        team.members.remove(user)
+        team.group.user_set.remove(user)
+
+
+@transaction.atomic
+def team_create(*, workspace: Workspace, name: str, members=()) -> Team:
+    """Create a team; its auth group carries per-journey grants."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "A team needs a name."})
+    if workspace.teams.filter(name__iexact=name).exists():
+        raise ValidationError({"name": f"There is already a team called “{name}”."})
+    group = Group.objects.create(name=f"team:{workspace.pk}:{name}"[:150])
+    team = Team(workspace=workspace, name=name, group=group)
+    team.full_clean()
+    team.save()
+    team_set_members(team=team, members=members)
+    return team
+
+
+@transaction.atomic
+def team_set_members(*, team: Team, members) -> Team:
+    """Replace a team's members; everyone must be a member of the team's workspace."""
+    members = list(members)
+    member_ids = set(
+        Membership.objects.filter(workspace=team.workspace, user__in=members).values_list("user_id", flat=True)
+    )
+    outsiders = [u for u in members if u.pk not in member_ids]
+    if outsiders:
+        raise ValidationError({"members": f"Not members of the workspace: {', '.join(map(str, outsiders))}."})
+    team.members.set(members)
+    team.group.user_set.set(members)
+    return team
+
+
+@transaction.atomic
+def invitation_create(*, workspace: Workspace, email: str, role: str, by: User, invite_url_base: str = "") -> Invitation:
+    """Invite a person by email; they receive a token link. Re-inviting refreshes the open invitation."""
+    email = (email or "").strip().lower()
+    if role not in Role.values:
+        raise ValidationError({"role": f"Role must be one of {', '.join(Role.values)}."})
+    if Membership.objects.filter(workspace=workspace, user__email__iexact=email).exists():
+        raise ValidationError({"email": f"{email} is already a member of this workspace."})
+    Invitation.objects.filter(workspace=workspace, email__iexact=email, accepted_at__isnull=True).delete()
+    invitation = Invitation(workspace=workspace, email=email, role=role, invited_by=by)
+    invitation.full_clean()
+    invitation.save()
+    link = invite_url_base.rstrip("/") + reverse("accounts:invitation_accept", args=[invitation.token])
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=f"{by} invited you to {workspace.name} on Throughline",
+            message=(
+                f"{by} invited you to join the workspace “{workspace.name}” on Throughline as {role}.\n\n"
+                f"Accept the invitation: {link}\n\nThe link is valid until "
+                f"{invitation.expires_at:%Y-%m-%d}."
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[email],
+        )
+    )
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: User) -> Membership:
+    """Join the workspace of an open invitation."""
+    invitation = Invitation.objects.select_for_update().filter(token=token).first()
+    if invitation is None or not invitation.is_open:
+        raise PermissionDenied("This invitation link is not valid any more.")
+    membership = Membership.objects.filter(workspace=invitation.workspace, user=user).first()
+    if membership is None:
+        membership = membership_set(workspace=invitation.workspace, user=user, role=invitation.role)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return membership

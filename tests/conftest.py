@@ -1,0 +1,93 @@
+"""Personas and shared fixtures.
+
+Personas, from least to most rights on `journey` (a workspace-visible map) and `restricted_journey`:
+anonymous · outsider (member of another workspace) · viewer · editor · manager (viewer role with a
+guardian `manage` grant on both journeys) · admin (workspace admin).
+"""
+
+import pytest
+
+from accounts.models import Role
+from journeys import services as journey_services
+from journeys.models import Visibility
+
+from . import factories
+
+
+@pytest.fixture
+def admin(db):
+    return factories.make_user("alice", first_name="Alice", last_name="Admin")
+
+
+@pytest.fixture
+def workspace(admin):
+    return factories.make_workspace("Acme Software", admin=admin)
+
+
+@pytest.fixture
+def editor(workspace):
+    return factories.add_member(workspace, factories.make_user("bob", first_name="Bob"), Role.EDITOR)
+
+
+@pytest.fixture
+def viewer(workspace):
+    return factories.add_member(workspace, factories.make_user("charlie", first_name="Charlie"), Role.VIEWER)
+
+
+@pytest.fixture
+def outsider(db):
+    user = factories.make_user("mallory", first_name="Mallory")
+    factories.make_workspace("Other Corp", admin=user)
+    return user
+
+
+@pytest.fixture
+def journey(workspace, admin):
+    journey = factories.make_journey(workspace, by=admin, title="Customer lifecycle")
+    factories.make_map(journey, cards=10)
+    return journey
+
+
+@pytest.fixture
+def restricted_journey(workspace, admin):
+    journey = factories.make_journey(
+        workspace, by=admin, title="Pricing change (confidential)", visibility=Visibility.RESTRICTED
+    )
+    factories.make_map(journey, cards=4)
+    return journey
+
+
+@pytest.fixture
+def manager(workspace, admin, journey, restricted_journey):
+    """A viewer by role who manages both journeys through a guardian grant."""
+    user = factories.add_member(workspace, factories.make_user("dana", first_name="Dana"), Role.VIEWER)
+    for j in (journey, restricted_journey):
+        journey_services.journey_grant_set(journey_id=j.pk, by=admin, grantee=user, level="manage")
+    return user
+
+
+PERSONAS = ["anonymous", "outsider", "viewer", "editor", "manager", "admin"]
+
+
+@pytest.fixture
+def persona_user(request):
+    """Resolve a persona name (parametrize with indirect=False and call) to a user or None."""
+
+    def resolve(name):
+        if name == "anonymous":
+            return None
+        return request.getfixturevalue(name)
+
+    return resolve
+
+
+@pytest.fixture
+def login(client):
+    """Log the Django test client in as a user (None stays anonymous)."""
+
+    def do(user):
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return do
