@@ -91,6 +91,9 @@ class Journey(models.Model):
     tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
     visibility = models.CharField(max_length=12, choices=Visibility.choices, default=Visibility.WORKSPACE)
     archived = models.BooleanField(default=False)
+    is_template = models.BooleanField(
+        default=False, help_text="A workspace template: offered as a starting point for new journeys."
+    )
     version = models.PositiveIntegerField(default=1, help_text="Grows with every change to the journey's own fields.")
     revision = models.PositiveIntegerField(default=1, help_text="Grows with every change to the map.")
     created_at = models.DateTimeField(default=timezone.now)
@@ -274,6 +277,95 @@ class Activity(models.Model):
 
     def __str__(self):
         return self.summary
+
+
+class MapVersion(models.Model):
+    """A snapshot of a whole map: named on demand, automatic before a restore and hourly while editing."""
+
+    class Kind(models.TextChoices):
+        NAMED = "named", "Saved by a person"
+        AUTO = "auto", "Automatic (hourly)"
+        BEFORE_RESTORE = "before_restore", "Automatic before a restore"
+        REVIEW = "review", "Confirmed by a review"
+
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="versions")
+    label = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NAMED)
+    revision = models.PositiveIntegerField(help_text="The journey's revision when the snapshot was taken.")
+    snapshot = models.JSONField(help_text="Stages, steps, lanes and cards with their ids, as in the map API.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["journey", "-created_at"])]
+
+    def __str__(self):
+        return self.label or f"{self.get_kind_display()} at revision {self.revision}"
+
+
+class TrashedItem(models.Model):
+    """A deleted stage, step, lane or card with everything under it, so the deletion can be undone."""
+
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="trash")
+    kind = models.CharField(max_length=10)  # stage | step | lane | card
+    title = models.CharField(max_length=200)
+    payload = models.JSONField()
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    deleted_at = models.DateTimeField(default=timezone.now)
+    restored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-deleted_at", "-id"]
+        indexes = [models.Index(fields=["journey", "restored_at", "-deleted_at"])]
+
+    def __str__(self):
+        return f"{self.kind} “{self.title}”"
+
+
+class Comment(models.Model):
+    """A comment on a card; replies point at the thread's first comment; mentions are stored."""
+
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="comments")
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="comments")
+    thread = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    body = models.TextField(max_length=4000)
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["journey", "card"])]
+
+    def __str__(self):
+        return self.body[:60]
+
+
+class SavedView(models.Model):
+    """A named present-mode view of a map (which lanes show); anyone with access opens it by link."""
+
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=120)
+    hidden_lanes = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["journey", "name"], name="savedview_unique_name")]
+
+    def __str__(self):
+        return self.name
 
 
 class JourneyUserPermission(UserObjectPermissionBase):
