@@ -28,7 +28,9 @@ def role_in(user, workspace_id) -> str | None:
     if not user.is_authenticated:
         return None
     return (
-        Membership.objects.filter(user_id=user.pk, workspace_id=workspace_id).values_list("role", flat=True).first()
+        Membership.objects.filter(user_id=user.pk, workspace_id=workspace_id)
+        .values_list("role", flat=True)
+        .first()
     )
 
 
@@ -74,9 +76,9 @@ def _granted_level(user, journey_id) -> str | None:
         user_perm.objects.filter(user_id=user.pk, content_object_id=journey_id)
         .values_list("permission__codename", flat=True)
         .union(
-            group_perm.objects.filter(
-                group__user=user.pk, content_object_id=journey_id
-            ).values_list("permission__codename", flat=True)
+            group_perm.objects.filter(group__user=user.pk, content_object_id=journey_id).values_list(
+                "permission__codename", flat=True
+            )
         )
     )
     levels = [_LEVEL_OF_PERM[c] for c in codenames if c in _LEVEL_OF_PERM]

@@ -16,7 +16,9 @@ def current_workspace(request):
         Membership.objects.filter(user_id=user.pk).select_related("workspace").order_by("workspace__name")
     )
     wanted = request.session.get(SESSION_KEY)
-    chosen = next((m for m in memberships if m.workspace_id == wanted), memberships[0] if memberships else None)
+    chosen = next(
+        (m for m in memberships if m.workspace_id == wanted), memberships[0] if memberships else None
+    )
     workspace = None
     if chosen is not None:
         workspace = chosen.workspace

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -32,7 +33,17 @@ def membership_set(*, workspace: Workspace, user: User, role: str) -> Membership
     """Add a member or change their role."""
     if role not in Role.values:
         raise ValidationError({"role": f"Role must be one of {', '.join(Role.values)}."})
-    membership, _ = Membership.objects.update_or_create(workspace=workspace, user=user, defaults={"role": role})
+    current = Membership.objects.select_for_update().filter(workspace=workspace, user=user).first()
+    if (
+        current is not None
+        and current.role == Role.ADMIN
+        and role != Role.ADMIN
+        and not workspace.memberships.filter(role=Role.ADMIN).exclude(user=user).exists()
+    ):
+        raise ValidationError({"role": "A workspace needs at least one admin."})
+    membership, _ = Membership.objects.update_or_create(
+        workspace=workspace, user=user, defaults={"role": role}
+    )
     return membership
 
 
@@ -73,7 +84,9 @@ def team_set_members(*, team: Team, members) -> Team:
     """Replace a team's members; everyone must be a member of the team's workspace."""
     members = list(members)
     member_ids = set(
-        Membership.objects.filter(workspace=team.workspace, user__in=members).values_list("user_id", flat=True)
+        Membership.objects.filter(workspace=team.workspace, user__in=members).values_list(
+            "user_id", flat=True
+        )
     )
     outsiders = [u for u in members if u.pk not in member_ids]
     if outsiders:
@@ -84,7 +97,9 @@ def team_set_members(*, team: Team, members) -> Team:
 
 
 @transaction.atomic
-def invitation_create(*, workspace: Workspace, email: str, role: str, by: User, invite_url_base: str = "") -> Invitation:
+def invitation_create(
+    *, workspace: Workspace, email: str, role: str, by: User, invite_url_base: str = ""
+) -> Invitation:
     """Invite a person by email; they receive a token link. Re-inviting refreshes the open invitation."""
     email = (email or "").strip().lower()
     if role not in Role.values:
@@ -124,3 +139,45 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     return membership
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation) -> None:
+    """Withdraw an open invitation: its link stops working."""
+    if invitation.accepted_at is None:
+        invitation.delete()
+
+
+@transaction.atomic
+def invitation_signup(
+    *, token: str, username: str, password: str, first_name: str = "", last_name: str = ""
+) -> User:
+    """Create an account for the invited email address and join the invitation's workspace."""
+    invitation = Invitation.objects.select_for_update().filter(token=token).first()
+    if invitation is None or not invitation.is_open:
+        raise PermissionDenied("This invitation link is not valid any more.")
+    username = (username or "").strip()
+    user = User(
+        username=username,
+        email=invitation.email,
+        first_name=(first_name or "").strip(),
+        last_name=(last_name or "").strip(),
+    )
+    errors = {}
+    if User.objects.filter(username__iexact=username).exists():
+        errors["username"] = ["This username is taken."]
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(m for m in messages if m not in errors.get(name, []))
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        errors["password"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    user.set_password(password)
+    user.save()
+    invitation_accept(token=token, user=user)
+    return user

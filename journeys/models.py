@@ -87,14 +87,18 @@ class Journey(models.Model):
         related_name="future_states",
         help_text="For a future-state map: the current-state journey it was copied from.",
     )
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_journeys")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_journeys"
+    )
     tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
     visibility = models.CharField(max_length=12, choices=Visibility.choices, default=Visibility.WORKSPACE)
     archived = models.BooleanField(default=False)
     is_template = models.BooleanField(
         default=False, help_text="A workspace template: offered as a starting point for new journeys."
     )
-    version = models.PositiveIntegerField(default=1, help_text="Grows with every change to the journey's own fields.")
+    version = models.PositiveIntegerField(
+        default=1, help_text="Grows with every change to the journey's own fields."
+    )
     revision = models.PositiveIntegerField(default=1, help_text="Grows with every change to the map.")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -108,7 +112,9 @@ class Journey(models.Model):
         ordering = ["title"]
         permissions = [("manage_journey", "Manage journey (grants, delete)")]
         indexes = [models.Index(fields=["workspace", "archived"])]
-        constraints = [models.CheckConstraint(condition=~Q(parent=models.F("id")), name="journey_not_own_parent")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="journey_not_own_parent")
+        ]
 
     def __str__(self):
         return self.title
@@ -233,7 +239,9 @@ class Card(models.Model):
         ordering = ["position"]
         constraints = [
             models.UniqueConstraint(
-                fields=["lane", "step", "position"], name="card_unique_position", deferrable=Deferrable.DEFERRED
+                fields=["lane", "step", "position"],
+                name="card_unique_position",
+                deferrable=Deferrable.DEFERRED,
             ),
             models.CheckConstraint(
                 condition=Q(emotion_score__isnull=True)
@@ -263,7 +271,9 @@ class Activity(models.Model):
     """One line of a journey's activity feed: who changed what, when."""
 
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="activities")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     verb = models.CharField(max_length=40)
     target_type = models.CharField(max_length=20)
     target_id = models.BigIntegerField(null=True)
@@ -332,8 +342,12 @@ class Comment(models.Model):
 
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="comments")
     card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="comments")
-    thread = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    thread = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     body = models.TextField(max_length=4000)
     mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in")
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -357,7 +371,9 @@ class SavedView(models.Model):
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="saved_views")
     name = models.CharField(max_length=120)
     hidden_lanes = ArrayField(models.BigIntegerField(), default=list, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -3,7 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 
 from .models import BACKSTAGE_KINDS, Activity, Card, Journey, Lane, LaneKind, Stage, Step
 
@@ -34,15 +34,33 @@ class MapData:
         points = []
         for index, step in enumerate(self.steps):
             scores = [
-                c.emotion_score for c in self.cards_by_cell.get((lane.pk, step.pk), []) if c.emotion_score is not None
+                c.emotion_score
+                for c in self.cards_by_cell.get((lane.pk, step.pk), [])
+                if c.emotion_score is not None
             ]
             if scores:
                 points.append((index, sum(scores) / len(scores)))
         return points
 
 
+# Each card's comments and open (unresolved) threads, counted in the cards' own query (for the map's badges).
+COMMENT_COUNTS = {
+    "comment_count": Count("comments"),
+    "open_comment_count": Count(
+        "comments", filter=Q(comments__thread__isnull=True, comments__resolved_at__isnull=True)
+    ),
+}
+
+
+def comment_counts(*, card_ids) -> dict[int, tuple[int, int]]:
+    """{card id: (comments, open threads)} for a few cards (one query)."""
+    rows = Card.objects.filter(pk__in=card_ids).annotate(**COMMENT_COUNTS)
+    counts = rows.values_list("pk", "comment_count", "open_comment_count")
+    return {pk: (total, unresolved) for pk, total, unresolved in counts}
+
+
 def journey_map(*, journey: Journey) -> MapData:
-    """The whole map in three queries: stages with steps (2), lanes (1), cards (1)."""
+    """The whole map in four queries: stages with steps (2), lanes (1), cards with comment counts (1)."""
     stages = list(
         Stage.objects.filter(journey=journey)
         .order_by("position")
@@ -57,21 +75,37 @@ def journey_map(*, journey: Journey) -> MapData:
     steps = [step for stage in stages for step in stage.step_list]
     lanes = list(Lane.objects.filter(journey=journey).order_by("position"))
     cards_by_cell = defaultdict(list)
-    for card in Card.objects.filter(journey=journey).order_by("lane_id", "step_id", "position"):
+    cards = Card.objects.filter(journey=journey).annotate(**COMMENT_COUNTS)
+    cards = cards.order_by("lane_id", "step_id", "position")
+    for card in cards:
         cards_by_cell[(card.lane_id, card.step_id)].append(card)
-    return MapData(journey=journey, stages=stages, steps=steps, lanes=lanes, cards_by_cell=dict(cards_by_cell))
+    return MapData(
+        journey=journey, stages=stages, steps=steps, lanes=lanes, cards_by_cell=dict(cards_by_cell)
+    )
 
 
-def journey_list(*, user, workspace, search: str = "", level: str = "", state: str = "", tag: str = "",
-                 owner=None, parent=None, include_archived: bool = False):
-    """Journeys of a workspace the user may see, filtered, with owner and card counts."""
+def journey_list(
+    *,
+    user,
+    workspace,
+    search: str = "",
+    level: str = "",
+    state: str = "",
+    tag: str = "",
+    owner=None,
+    parent=None,
+    include_archived: bool = False,
+):
+    """Journeys of a workspace (or of all the user's workspaces when None) the user may see, filtered,
+    with owner and card counts."""
     qs = (
         Journey.objects.visible_to(user)
-        .filter(workspace=workspace)
         .select_related("owner", "parent", "updated_by")
         .annotate(card_count=Count("cards", distinct=True))
-        .order_by("title")
+        .order_by("title", "pk")  # pk: a stable order for pagination when titles repeat
     )
+    if workspace is not None:
+        qs = qs.filter(workspace=workspace)
     if not include_archived:
         qs = qs.filter(archived=False)
     if search:

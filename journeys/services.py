@@ -17,7 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts import access
-from accounts.models import Membership, Role, Team, User
+from accounts.models import Membership, Team, User
 
 from . import events
 from .models import (
@@ -26,7 +26,6 @@ from .models import (
     Activity,
     Card,
     Journey,
-    JourneyLevel,
     Lane,
     LaneKind,
     Stage,
@@ -59,7 +58,10 @@ DEFAULT_LANES = [
     ("Backstage", LaneKind.BACKSTAGE),
 ]
 
-JOURNEY_FIELDS = ("title", "description", "persona", "state", "level", "parent", "owner", "tags", "visibility", "archived")
+JOURNEY_FIELDS = (
+    "title", "description", "persona", "state", "level", "parent", "owner", "tags", "visibility", "archived",
+    "is_template",
+)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -67,7 +69,9 @@ JOURNEY_FIELDS = ("title", "description", "persona", "state", "level", "parent",
 
 def _lock(journey_id: int, by: User, need: str = access.EDIT) -> Journey:
     """Lock the journey row for this write and check `by` holds `need` on it (404/403 otherwise)."""
-    return access.journey_for(by, journey_id, need=need, queryset=Journey.objects.select_for_update(of=("self",)))
+    return access.journey_for(
+        by, journey_id, need=need, queryset=Journey.objects.select_for_update(of=("self",))
+    )
 
 
 def _journey_id_of(model, pk) -> int:
@@ -116,7 +120,22 @@ def _record(journey: Journey, by: User, verb: str, target, summary: str) -> Chan
         "summary": summary[:300],
     }
     transaction.on_commit(lambda: events.publish_change(payload))
+    transaction.on_commit(lambda: _queue_auto_version(journey.pk), robust=True)
     return Change(journey.pk, journey.revision)
+
+
+def _queue_auto_version(journey_id: int) -> None:
+    """After a committed change: the hourly automatic version, when one is due (journeys/versioning.py)."""
+    from .versioning import version_auto_queue  # versioning builds on this module
+
+    version_auto_queue(journey_id=journey_id)
+
+
+def _trash(journey: Journey, by: User, kind: str, obj):
+    """Keep an element about to be deleted, with what is under it, so the deletion can be undone."""
+    from .trash import trash_put  # trash builds on this module
+
+    return trash_put(journey=journey, by=by, kind=kind, obj=obj)
 
 
 def _place(siblings: list, obj, position) -> None:
@@ -202,19 +221,28 @@ def journey_create(
     unknown = set(fields) - set(JOURNEY_FIELDS)
     if unknown:
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
-    journey = Journey(workspace=workspace, title=(title or "").strip(), owner=owner or by, updated_by=by, **fields)
+    journey = Journey(
+        workspace=workspace, title=(title or "").strip(), owner=owner or by, updated_by=by, **fields
+    )
     journey.full_clean()
     journey.save()
     if from_framework:
         for index, key in enumerate(StandardStage):
-            stage = Stage.objects.create(journey=journey, position=index, title=key.label, standard_stage=key.value)
+            stage = Stage.objects.create(
+                journey=journey, position=index, title=key.label, standard_stage=key.value
+            )
             Step.objects.create(journey=journey, stage=stage, position=0, title=key.label)
     if with_default_lanes if with_default_lanes is not None else from_framework:
         for index, (lane_title, kind) in enumerate(DEFAULT_LANES):
             Lane.objects.create(journey=journey, position=index, title=lane_title, kind=kind)
     Activity.objects.create(
-        journey=journey, actor=by, verb="created", target_type="journey", target_id=journey.pk,
-        summary=f"created the journey “{journey.title}”", revision=journey.revision,
+        journey=journey,
+        actor=by,
+        verb="created",
+        target_type="journey",
+        target_id=journey.pk,
+        summary=f"created the journey “{journey.title}”",
+        revision=journey.revision,
     )
     return journey
 
@@ -222,7 +250,8 @@ def journey_create(
 @transaction.atomic
 def journey_update(*, journey_id: int, by: User, expected_version=None, **fields) -> Journey:
     """Change a journey's own fields (title, owner, parent, visibility…)."""
-    need = access.MANAGE if {"visibility", "owner"} & set(fields) else access.EDIT
+    # Offering a journey as a workspace template is the manager's call, like its audience and owner.
+    need = access.MANAGE if {"visibility", "owner", "is_template"} & set(fields) else access.EDIT
     journey = _lock(journey_id, by, need)
     _check_version(journey, expected_version)
     changed = _apply(journey, fields, JOURNEY_FIELDS)
@@ -270,11 +299,18 @@ def journey_grant_remove(*, journey_id: int, by: User, grantee: User | Team) -> 
 
 
 @transaction.atomic
-def stage_create(*, journey_id: int, by: User, title: str, position=None, standard_stage: str = "", description: str = "") -> Stage:
+def stage_create(
+    *, journey_id: int, by: User, title: str, position=None, standard_stage: str = "", description: str = ""
+) -> Stage:
     """Add a stage (column group) at a position; it starts with one empty step."""
     journey = _lock(journey_id, by)
-    stage = Stage(journey=journey, position=0, title=(title or "").strip(), standard_stage=standard_stage,
-                  description=description)
+    stage = Stage(
+        journey=journey,
+        position=0,
+        title=(title or "").strip(),
+        standard_stage=standard_stage,
+        description=description,
+    )
     siblings = list(journey.stages.select_for_update().order_by("position"))
     _place(siblings, stage, position)
     stage.full_clean(exclude=["position"])
@@ -312,29 +348,39 @@ def stage_move(*, stage_id: int, by: User, position, expected_version=None) -> S
 
 
 @transaction.atomic
-def stage_delete(*, stage_id: int, by: User, expected_version=None) -> None:
-    """Delete a stage with its steps and their cards."""
+def stage_delete(*, stage_id: int, by: User, expected_version=None):
+    """Delete a stage with its steps and their cards; returns the TrashedItem that can undo it."""
     journey = _lock(_journey_id_of(Stage, stage_id), by)
     stage = Stage.objects.select_for_update().get(pk=stage_id)
     _check_version(stage, expected_version)
     title = stage.title
+    item = _trash(journey, by, "stage", stage)
     stage.delete()
     remaining = list(journey.stages.select_for_update().order_by("position"))
     if remaining:
         _renumber(remaining)
     _record(journey, by, "deleted", None, f"deleted stage “{title}”")
+    return item
 
 
 # ---------------------------------------------------------------------------------------------- steps
 
 
 @transaction.atomic
-def step_create(*, stage_id: int, by: User, title: str, position=None, description: str = "", sub_journey=None) -> Step:
+def step_create(
+    *, stage_id: int, by: User, title: str, position=None, description: str = "", sub_journey=None
+) -> Step:
     """Add a step to a stage at a position."""
     journey = _lock(_journey_id_of(Stage, stage_id), by)
     stage = Stage.objects.get(pk=stage_id)
-    step = Step(journey=journey, stage=stage, position=0, title=(title or "").strip(), description=description,
-                sub_journey=sub_journey)
+    step = Step(
+        journey=journey,
+        stage=stage,
+        position=0,
+        title=(title or "").strip(),
+        description=description,
+        sub_journey=sub_journey,
+    )
     siblings = list(stage.steps.select_for_update().order_by("position"))
     _place(siblings, step, position)
     step.full_clean(exclude=["position"])
@@ -378,17 +424,19 @@ def step_move(*, step_id: int, by: User, position, to_stage=None, expected_versi
 
 
 @transaction.atomic
-def step_delete(*, step_id: int, by: User, expected_version=None) -> None:
-    """Delete a step and its cards."""
+def step_delete(*, step_id: int, by: User, expected_version=None):
+    """Delete a step and its cards; returns the TrashedItem that can undo it."""
     journey = _lock(_journey_id_of(Step, step_id), by)
     step = Step.objects.select_for_update().get(pk=step_id)
     _check_version(step, expected_version)
     title, stage_id = step.title, step.stage_id
+    item = _trash(journey, by, "step", step)
     step.delete()
     left = list(Step.objects.select_for_update().filter(stage_id=stage_id).order_by("position"))
     if left:
         _renumber(left)
     _record(journey, by, "deleted", None, f"deleted step “{title}”")
+    return item
 
 
 # ---------------------------------------------------------------------------------------------- lanes
@@ -435,17 +483,19 @@ def lane_move(*, lane_id: int, by: User, position, expected_version=None) -> Lan
 
 
 @transaction.atomic
-def lane_delete(*, lane_id: int, by: User, expected_version=None) -> None:
-    """Delete a lane and its cards."""
+def lane_delete(*, lane_id: int, by: User, expected_version=None):
+    """Delete a lane and its cards; returns the TrashedItem that can undo it."""
     journey = _lock(_journey_id_of(Lane, lane_id), by)
     lane = Lane.objects.select_for_update().get(pk=lane_id)
     _check_version(lane, expected_version)
     title = lane.title
+    item = _trash(journey, by, "lane", lane)
     lane.delete()
     left = list(journey.lanes.select_for_update().order_by("position"))
     if left:
         _renumber(left)
     _record(journey, by, "deleted", None, f"deleted lane “{title}”")
+    return item
 
 
 # ---------------------------------------------------------------------------------------------- cards
@@ -468,7 +518,9 @@ def card_create(*, lane_id: int, step_id: int, by: User, text: str, position=Non
     unknown = set(fields) - {"note", "emotion_score", "channel"}
     if unknown:
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
-    card = Card(journey=journey, lane=lane, step=step, position=0, text=(text or "").strip(), created_by=by, **fields)
+    card = Card(
+        journey=journey, lane=lane, step=step, position=0, text=(text or "").strip(), created_by=by, **fields
+    )
     _check_card_fields(card)
     card.full_clean(exclude=["position"])
     siblings = list(Card.objects.select_for_update().filter(lane=lane, step=step).order_by("position"))
@@ -496,7 +548,9 @@ def card_update(*, card_id: int, by: User, expected_version=None, **fields) -> C
 
 
 @transaction.atomic
-def card_move(*, card_id: int, by: User, position=None, to_lane=None, to_step=None, expected_version=None) -> Card:
+def card_move(
+    *, card_id: int, by: User, position=None, to_lane=None, to_step=None, expected_version=None
+) -> Card:
     """Move a card within its cell or to another lane × step cell of the same journey."""
     journey = _lock(_journey_id_of(Card, card_id), by)
     card = Card.objects.select_for_update().get(pk=card_id)
@@ -505,7 +559,9 @@ def card_move(*, card_id: int, by: User, position=None, to_lane=None, to_step=No
     lane = _ref(Lane, to_lane, journey, "to_lane") if to_lane is not None else card.lane
     step = _ref(Step, to_step, journey, "to_step") if to_step is not None else card.step
     siblings = [
-        c for c in Card.objects.select_for_update().filter(lane=lane, step=step).order_by("position") if c.pk != card.pk
+        c
+        for c in Card.objects.select_for_update().filter(lane=lane, step=step).order_by("position")
+        if c.pk != card.pk
     ]
     card.lane, card.step = lane, step
     _place(siblings, card, position)
@@ -513,7 +569,9 @@ def card_move(*, card_id: int, by: User, position=None, to_lane=None, to_step=No
     card.save(update_fields=["lane", "step", "position", "version"])
     if old_cell != (lane.pk, step.pk):
         left = list(
-            Card.objects.select_for_update().filter(lane_id=old_cell[0], step_id=old_cell[1]).order_by("position")
+            Card.objects.select_for_update()
+            .filter(lane_id=old_cell[0], step_id=old_cell[1])
+            .order_by("position")
         )
         if left:
             _renumber(left)
@@ -522,14 +580,18 @@ def card_move(*, card_id: int, by: User, position=None, to_lane=None, to_step=No
 
 
 @transaction.atomic
-def card_delete(*, card_id: int, by: User, expected_version=None) -> None:
-    """Delete a card."""
+def card_delete(*, card_id: int, by: User, expected_version=None):
+    """Delete a card; returns the TrashedItem that can undo it."""
     journey = _lock(_journey_id_of(Card, card_id), by)
     card = Card.objects.select_for_update().get(pk=card_id)
     _check_version(card, expected_version)
     cell, text = (card.lane_id, card.step_id), card.text
+    item = _trash(journey, by, "card", card)
     card.delete()
-    left = list(Card.objects.select_for_update().filter(lane_id=cell[0], step_id=cell[1]).order_by("position"))
+    left = list(
+        Card.objects.select_for_update().filter(lane_id=cell[0], step_id=cell[1]).order_by("position")
+    )
     if left:
         _renumber(left)
     _record(journey, by, "deleted", None, f"deleted a card: {text[:80]}")
+    return item

@@ -14,6 +14,17 @@ from journeys.models import Visibility
 from . import factories
 
 
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    """Pages use {% static %}; tests run without collectstatic's manifest, so serve names as they are.
+    A fast password hasher: the production one spends ~0.4 s per user on purpose."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def admin(db):
     return factories.make_user("alice", first_name="Alice", last_name="Admin")

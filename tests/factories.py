@@ -37,8 +37,15 @@ def make_journey(workspace: Workspace, by: User | None = None, title: str | None
     )
 
 
-def make_map(journey: Journey, *, stages: int = 2, steps_per_stage: int = 2, lanes: int = 3, cards: int = 10,
-             emotion_lane: bool = True) -> Journey:
+def make_map(
+    journey: Journey,
+    *,
+    stages: int = 2,
+    steps_per_stage: int = 2,
+    lanes: int = 3,
+    cards: int = 10,
+    emotion_lane: bool = True,
+) -> Journey:
     """A map of the given size written in bulk (fast for large maps; services are tested elsewhere)."""
     stage_rows = Stage.objects.bulk_create(
         Stage(journey=journey, position=i, title=f"Stage {i + 1}") for i in range(stages)
@@ -48,13 +55,22 @@ def make_map(journey: Journey, *, stages: int = 2, steps_per_stage: int = 2, lan
         for stage in stage_rows
         for i in range(steps_per_stage)
     )
-    kinds = [LaneKind.ACTIONS, LaneKind.TOUCHPOINTS, LaneKind.PAIN_POINTS, LaneKind.OPPORTUNITIES,
-             LaneKind.THOUGHTS, LaneKind.BACKSTAGE, LaneKind.SYSTEMS, LaneKind.TEXT]
+    kinds = [
+        LaneKind.ACTIONS,
+        LaneKind.TOUCHPOINTS,
+        LaneKind.PAIN_POINTS,
+        LaneKind.OPPORTUNITIES,
+        LaneKind.THOUGHTS,
+        LaneKind.BACKSTAGE,
+        LaneKind.SYSTEMS,
+        LaneKind.TEXT,
+    ]
     lane_specs = ([("Emotions", LaneKind.EMOTIONS)] if emotion_lane else []) + [
         (f"Lane {i + 1}", kinds[i % len(kinds)]) for i in range(lanes - (1 if emotion_lane else 0))
     ]
     lane_rows = Lane.objects.bulk_create(
-        Lane(journey=journey, position=i, title=title, kind=kind) for i, (title, kind) in enumerate(lane_specs)
+        Lane(journey=journey, position=i, title=title, kind=kind)
+        for i, (title, kind) in enumerate(lane_specs)
     )
     cells = [(lane, step) for lane in lane_rows for step in step_rows]
     counts = {}
@@ -65,7 +81,11 @@ def make_map(journey: Journey, *, stages: int = 2, steps_per_stage: int = 2, lan
         counts[(lane.pk, step.pk)] = position + 1
         objs.append(
             Card(
-                journey=journey, lane=lane, step=step, position=position, text=f"Card {i + 1} <b>bold?</b>",
+                journey=journey,
+                lane=lane,
+                step=step,
+                position=position,
+                text=f"Card {i + 1} <b>bold?</b>",
                 emotion_score=(i % 7) - 3 if lane.kind == LaneKind.EMOTIONS else None,
                 channel="Email" if lane.kind == LaneKind.TOUCHPOINTS else "",
             )

@@ -1,0 +1,13 @@
+"""Background work on journey maps. Tasks take ids (JSON) and call a service; each is idempotent."""
+
+from celery import shared_task
+
+from . import versioning
+
+
+@shared_task(name="journeys.version_auto")
+def version_auto(journey_id: int) -> int | None:
+    """The hourly automatic version of a map; does nothing when one exists from within the hour (or nothing
+    changed since the latest), so retries and duplicates are harmless. Returns the new version's id."""
+    version = versioning.version_auto_save(journey_id=journey_id)
+    return version.pk if version is not None else None

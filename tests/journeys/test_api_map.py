@@ -1,0 +1,104 @@
+"""GET /api/v1/journeys/{id}/map/: the whole map in one read, in a constant number of queries."""
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from journeys.models import Card, Lane, Stage, Step
+from tests import factories
+
+
+@pytest.fixture
+def api():
+    client = APIClient()
+    client.default_format = "json"
+    return client
+
+
+def map_url(journey):
+    return reverse("journeys-api:journey-map", args=[journey.pk])
+
+
+def test_map_has_every_stage_step_lane_and_card_in_order(api, admin, journey):
+    api.force_login(admin)
+    response = api.get(map_url(journey))
+    assert response.status_code == 200
+    body = response.json()
+    journey.refresh_from_db()
+    assert body["journey"]["id"] == journey.pk
+    assert body["journey"]["revision"] == journey.revision
+    assert body["journey"]["version"] == journey.version
+    assert body["journey"]["access_level"] == "manage"
+    assert [s["id"] for s in body["stages"]] == list(
+        journey.stages.order_by("position").values_list("pk", flat=True)
+    )
+    for stage in body["stages"]:
+        assert [s["position"] for s in stage["steps"]] == list(range(len(stage["steps"])))
+        assert {s["stage"] for s in stage["steps"]} == {stage["id"]}
+    assert sum(len(s["steps"]) for s in body["stages"]) == Step.objects.filter(journey=journey).count()
+    assert [lane["id"] for lane in body["lanes"]] == list(
+        journey.lanes.order_by("position").values_list("pk", flat=True)
+    )
+    assert sorted(c["id"] for c in body["cards"]) == sorted(
+        Card.objects.filter(journey=journey).values_list("pk", flat=True)
+    )
+    card = Card.objects.filter(journey=journey, emotion_score__isnull=False).first()
+    out = next(c for c in body["cards"] if c["id"] == card.pk)
+    assert out == {
+        "id": card.pk, "version": card.version, "position": card.position, "lane": card.lane_id,
+        "step": card.step_id, "text": card.text, "note": card.note, "emotion_score": card.emotion_score,
+        "channel": card.channel,
+    }  # fmt: skip
+
+
+def test_map_text_is_returned_as_data_not_markup(api, admin, journey):
+    api.force_login(admin)
+    body = api.get(map_url(journey)).json()
+    # JSON carries the user's text verbatim; escaping is the renderer's job (pages escape it).
+    assert any("<b>bold?</b>" in c["text"] for c in body["cards"])
+    assert api.get(map_url(journey))["Content-Type"] == "application/json"
+
+
+def test_map_query_count_does_not_grow_with_the_map(
+    api, admin, workspace, journey, django_assert_num_queries
+):
+    big = factories.make_map(
+        factories.make_journey(workspace, by=admin, title="Big"),
+        stages=6,
+        steps_per_stage=5,
+        lanes=10,
+        cards=500,
+    )
+    assert Card.objects.filter(journey=big).count() == 500
+    assert Card.objects.filter(journey=journey).count() == 10
+    api.force_login(admin)
+    # session, user, journey (+workspace, owner), membership role, stages, steps (+sub-journeys), lanes, cards
+    with django_assert_num_queries(8):
+        small_body = api.get(map_url(journey)).json()
+    with django_assert_num_queries(8):
+        big_body = api.get(map_url(big)).json()
+    assert len(small_body["cards"]) == 10
+    assert len(big_body["cards"]) == 500
+    assert len(big_body["stages"]) == 6 and len(big_body["lanes"]) == 10
+
+
+def test_map_query_count_for_a_member_with_grants_lookup(
+    api, viewer, workspace, journey, admin, django_assert_num_queries
+):
+    big = factories.make_map(factories.make_journey(workspace, by=admin), stages=5, lanes=10, cards=500)
+    api.force_login(viewer)
+    # session, user, journey, membership role, grants (user ∪ team), stages, steps, lanes, cards
+    with django_assert_num_queries(9):
+        assert api.get(map_url(journey)).status_code == 200
+    with django_assert_num_queries(9):
+        assert len(api.get(map_url(big)).json()["cards"]) == 500
+
+
+def test_empty_map(api, admin, workspace):
+    empty = factories.make_journey(workspace, by=admin, title="Empty")
+    api.force_login(admin)
+    body = api.get(map_url(empty)).json()
+    assert (body["stages"], body["lanes"], body["cards"]) == ([], [], [])
+    assert (
+        not Stage.objects.filter(journey=empty).exists() and not Lane.objects.filter(journey=empty).exists()
+    )

@@ -1,0 +1,1251 @@
+"""The authorization matrix: who gets which status on every URL of the project.
+
+Two tests keep it honest:
+
+* ``test_every_url_has_expectations`` walks the whole URLconf (through every ``include``) and fails,
+  listing the names, when a URL has no row in ``EXPECTATIONS`` (so a URL added without a permission
+  decision fails the suite). ``test_every_row_names_a_url`` fails on rows whose URL no longer exists.
+* ``test_matrix`` runs every case × persona, checks the status and, for a refused write, that nothing in
+  the database changed.
+
+Personas (tests/conftest.py), in the order of every expectation tuple::
+
+    anonymous · outsider · viewer · editor · manager · admin
+
+``manager`` is a viewer-role member holding a guardian ``manage`` grant on ``journey`` and
+``restricted_journey``. Conventions (see accounts/access.py): outsiders get 404 on anything inside a
+workspace; a restricted journey is 404 for members without a grant; a member lacking the right gets 403;
+anonymous visitors are redirected (302) to the login page on pages and get ``401`` from the API
+(``TokenAuthentication`` is the first authentication class in settings, so DRF answers 401 with
+``WWW-Authenticate: Token``; the shared ``API_*`` tuples below hold that convention in one place).
+
+How to add a row
+----------------
+Key the row by the URL's fully qualified name and give one ``Case`` per method you serve::
+
+    # `emotion_card`: the restricted journey's four cards all sit in its emotion lane.
+    "journeys-api:card-detail": [
+        Case("GET", kw(pk="emotion_card.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+        Case("PATCH", kw(pk="emotion_card.pk"), data={"text": "Changed"}, expect=API_EDIT,
+             restricted=API_EDIT_RESTRICTED),
+        Case("DELETE", kw(pk="emotion_card.pk"), expect=(401, 404, 403, 204, 204, 204),
+             restricted=(401, 404, 404, 404, 204, 204)),
+    ],
+
+* ``kw(name="dotted.path")`` builds the URL kwargs from the objects of the case (see below);
+  ``data`` and ``query`` are dicts whose values may be literals or ``ref("lane.pk")``, or a callable
+  ``lambda o: {...}`` taking the objects.
+* ``expect`` is a tuple of six statuses in persona order (or a ``{persona: status}`` dict). The shared
+  tuples below (``PAGE_VIEW``, ``API_EDIT``…) spell out the conventions; write your own when a URL differs.
+* ``restricted=`` runs the same case a second time with every journey object taken from
+  ``restricted_journey`` instead of ``journey``, expecting that tuple. Give it for every journey-scoped URL.
+* A 302 expected for ``anonymous`` must go to the login page; pass ``location=`` (a URL, or a callable
+  taking the objects) to check another redirect target for every persona that gets a 302.
+* ``format`` is ``"json"`` for ``*-api`` namespaces and ``"form"`` otherwise; ``headers={"HX-Request":
+  "true"}`` sends HTMX requests.
+
+Objects a path can name: ``journey stage step lane card emotion_card`` (of the journey under test:
+``journey`` or, with ``restricted=``, ``restricted_journey``), ``public_journey``, ``restricted_journey``,
+``workspace``, ``other_workspace`` (the outsider's), ``team``, and the users ``admin editor viewer
+manager outsider``. Need another object (a saved version, a comment, a study)? Add a builder to
+``BUILDERS``: ``"map_version": lambda o: version_services.version_create(journey_id=o.journey.pk, …)``;
+it is built once per case, before the request, through services.
+
+Excluded from the completeness check: the ``admin`` namespace (Django's admin has its own staff-only
+gate; one row below checks that none of our personas, who are not staff, get in), and unnamed static or
+media patterns (only present when DEBUG serves files). Every other pattern must be named.
+"""
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.shortcuts import resolve_url
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.authtoken.models import Token
+
+from accounts import services as account_services
+from journeys import comments as journey_comments
+from journeys import services as journey_services
+from journeys import structure, versioning
+
+from .conftest import PERSONAS
+from .factories import PASSWORD
+
+# ------------------------------------------------------------------------------------ shared expectations
+# Persona order: anonymous, outsider, viewer, editor, manager, admin.
+
+ALL_OK = (200, 200, 200, 200, 200, 200)
+PAGE_VIEW = (302, 404, 200, 200, 200, 200)  # a page about a workspace-visible journey
+PAGE_VIEW_RESTRICTED = (302, 404, 404, 404, 200, 200)  # the same page about a restricted journey
+PAGE_EDIT = (302, 404, 403, 200, 200, 200)  # an editor's page (GET of a form, HTMX fragment)
+PAGE_EDIT_RESTRICTED = (302, 404, 404, 404, 200, 200)
+PAGE_MANAGE = (302, 404, 403, 403, 200, 200)  # sharing, deleting a journey
+PAGE_MANAGE_RESTRICTED = (302, 404, 404, 404, 200, 200)
+PAGE_MEMBER = (302, 200, 200, 200, 200, 200)  # pages of "my" workspace: everyone signed in gets their own
+API_VIEW = (401, 404, 200, 200, 200, 200)
+API_VIEW_RESTRICTED = (401, 404, 404, 404, 200, 200)
+API_EDIT = (401, 404, 403, 200, 200, 200)
+API_EDIT_RESTRICTED = (401, 404, 404, 404, 200, 200)
+API_CREATE = (401, 404, 403, 201, 201, 201)
+API_CREATE_RESTRICTED = (401, 404, 404, 404, 201, 201)
+API_DELETE = (401, 404, 403, 204, 204, 204)
+API_DELETE_RESTRICTED = (401, 404, 404, 404, 204, 204)
+API_MANAGE = (401, 404, 403, 403, 200, 200)
+API_MANAGE_RESTRICTED = (401, 404, 404, 404, 200, 200)
+API_LIST = (401, 200, 200, 200, 200, 200)  # lists filter by visibility: outsiders get their own (empty) list
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+EXCLUDED_NAMESPACES = ("admin",)
+EXEMPT_UNNAMED_PREFIXES = ("static/", "media/", "^static/", "^media/")
+# Tables not compared when checking that a refused write changed nothing (they change on any request).
+UNTRACKED_MODELS = {"sessions.session", "admin.logentry", "contenttypes.contenttype", "auth.permission"}
+
+
+# ------------------------------------------------------------------------------------ row helpers
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A dotted path into the objects of a case, e.g. ``Ref("emotion_card.pk")``."""
+
+    path: str
+
+    def resolve(self, objects):
+        value = objects
+        for part in self.path.split("."):
+            value = getattr(value, part)
+        return value
+
+
+def ref(path: str) -> Ref:
+    return Ref(path)
+
+
+def kw(**paths: str) -> dict:
+    """URL kwargs from dotted paths: ``kw(pk="journey.pk")``."""
+    return {name: Ref(path) for name, path in paths.items()}
+
+
+def _resolve(value, objects):
+    if isinstance(value, Ref):
+        return value.resolve(objects)
+    if callable(value):
+        return _resolve(value(objects), objects)
+    if isinstance(value, dict):
+        return {k: _resolve(v, objects) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_resolve(v, objects) for v in value)
+    return value
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    kwargs: Any = field(default_factory=dict)
+    data: Any = None
+    expect: tuple | dict = ()
+    restricted: tuple | dict | None = None
+    query: Any = None
+    format: str | None = None
+    headers: dict | None = None
+    location: Any = None
+    label: str = ""
+
+    def statuses(self, on: str) -> dict:
+        table = self.restricted if on == "restricted_journey" else self.expect
+        if isinstance(table, dict):
+            missing = set(PERSONAS) - set(table)
+            assert not missing, f"expectations miss personas {sorted(missing)}"
+            return table
+        assert len(table) == len(PERSONAS), f"need {len(PERSONAS)} statuses ({', '.join(PERSONAS)})"
+        return dict(zip(PERSONAS, table, strict=True))
+
+
+# ------------------------------------------------------------------------------------ the matrix
+
+EXPECTATIONS: dict[str, list[Case]] = {
+    # / sends everyone to the journey list (which itself asks anonymous visitors to sign in).
+    "home": [
+        Case("GET", expect=(302,) * 6, location=lambda o: reverse("journeys:list")),
+    ],
+    # The OpenAPI schema and its Swagger UI are public (drf-spectacular's SERVE_PERMISSIONS = AllowAny):
+    # they describe the API's shape, not any data; every endpoint they list checks access itself.
+    "api-schema": [Case("GET", expect=ALL_OK)],
+    "api-docs": [Case("GET", expect=ALL_OK)],
+    # ---- REST API (accounts/api.py, journeys/api.py). Writes name `expected_version` (the current one).
+    # Anyone may exchange a username and password for a token; revoking needs to be signed in.
+    "accounts-api:auth-token": [
+        Case(
+            "POST",
+            data=lambda o: {"username": o.editor_token.user.username, "password": PASSWORD},
+            expect=ALL_OK,
+        ),
+        Case("DELETE", expect=(401, 204, 204, 204, 204, 204)),
+    ],
+    # Everyone signed in lists their own workspaces and may start a new one (becoming its admin).
+    "accounts-api:workspace-list": [
+        Case("GET", expect=API_LIST),
+        Case("POST", data={"name": "New workspace"}, expect=(401, 201, 201, 201, 201, 201)),
+    ],
+    "accounts-api:workspace-detail": [Case("GET", kw(pk="workspace.pk"), expect=API_VIEW)],
+    # Members and teams: every member reads them; only workspace admins invite, change roles, make teams.
+    "accounts-api:member-list": [
+        Case("GET", kw(pk="workspace.pk"), expect=API_VIEW),
+        Case(
+            "POST",
+            kw(pk="workspace.pk"),
+            data={"email": "new.person@example.com", "role": "viewer"},
+            expect=(401, 404, 403, 403, 403, 201),
+        ),
+    ],
+    "accounts-api:member-detail": [
+        Case(
+            "PATCH",
+            kw(pk="workspace.pk", user_id="viewer.pk"),
+            data={"role": "editor"},
+            expect=(401, 404, 403, 403, 403, 200),
+        ),
+        Case("DELETE", kw(pk="workspace.pk", user_id="viewer.pk"), expect=(401, 404, 403, 403, 403, 204)),
+    ],
+    "accounts-api:team-list": [
+        Case("GET", kw(pk="workspace.pk"), expect=API_VIEW),
+        Case(
+            "POST",
+            kw(pk="workspace.pk"),
+            data={"name": "Ops", "members": []},
+            expect=(401, 404, 403, 403, 403, 201),
+        ),
+    ],
+    "accounts-api:team-detail": [
+        Case("GET", kw(pk="workspace.pk", team_id="team.pk"), expect=API_VIEW),
+        Case(
+            "PATCH",
+            kw(pk="workspace.pk", team_id="team.pk"),
+            data=lambda o: {"members": [o.editor.pk]},
+            expect=(401, 404, 403, 403, 403, 200),
+        ),
+    ],
+    # Lists filter by visibility; creating needs an admin or editor role in the named workspace (the
+    # outsider names ours: 400 on `workspace`, nothing about it leaks; the manager is a viewer by role).
+    "journeys-api:journey-list": [
+        Case("GET", expect=API_LIST),
+        Case(
+            "POST",
+            data=lambda o: {"workspace": o.workspace.pk, "title": "New journey"},
+            expect=(401, 400, 403, 201, 403, 201),
+        ),
+    ],
+    "journeys-api:journey-detail": [
+        Case("GET", kw(pk="journey.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+        Case(
+            "PATCH",
+            kw(pk="journey.pk"),
+            data=lambda o: {"title": "Renamed", "expected_version": o.journey.version},
+            expect=API_EDIT,
+            restricted=API_EDIT_RESTRICTED,
+        ),
+        Case(
+            "DELETE",
+            kw(pk="journey.pk"),
+            query=lambda o: {"expected_version": o.journey.version},
+            expect=(401, 404, 403, 403, 204, 204),
+            restricted=API_DELETE_RESTRICTED,
+        ),
+    ],
+    "journeys-api:journey-map": [
+        Case("GET", kw(pk="journey.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+    ],
+    "journeys-api:journey-grants": [
+        Case("GET", kw(pk="journey.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data=lambda o: {"user": o.editor.pk, "level": "edit"},
+            expect=API_MANAGE,
+            restricted=API_MANAGE_RESTRICTED,
+        ),
+        Case(
+            "DELETE",
+            kw(pk="journey.pk"),
+            query=lambda o: {"user": o.editor.pk},
+            expect=(401, 404, 403, 403, 204, 204),
+            restricted=API_DELETE_RESTRICTED,
+        ),
+    ],
+    "journeys-api:journey-stages": [
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data={"title": "New stage"},
+            expect=API_CREATE,
+            restricted=API_CREATE_RESTRICTED,
+        ),
+    ],
+    "journeys-api:journey-steps": [
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data=lambda o: {"stage": o.stage.pk, "title": "New step"},
+            expect=API_CREATE,
+            restricted=API_CREATE_RESTRICTED,
+        ),
+    ],
+    "journeys-api:journey-lanes": [
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data={"title": "New lane"},
+            expect=API_CREATE,
+            restricted=API_CREATE_RESTRICTED,
+        ),
+    ],
+    "journeys-api:journey-cards": [
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data=lambda o: {"lane": o.lane.pk, "step": o.step.pk, "text": "New"},
+            expect=API_CREATE,
+            restricted=API_CREATE_RESTRICTED,
+        ),
+    ],
+    "journeys-api:stage-steps": [
+        Case(
+            "POST",
+            kw(pk="stage.pk"),
+            data={"title": "New step"},
+            expect=API_CREATE,
+            restricted=API_CREATE_RESTRICTED,
+        ),
+    ],
+    "journeys-api:stage-detail": [
+        Case("GET", kw(pk="stage.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+        Case(
+            "PATCH",
+            kw(pk="stage.pk"),
+            data=lambda o: {"title": "Changed", "expected_version": o.stage.version},
+            expect=API_EDIT,
+            restricted=API_EDIT_RESTRICTED,
+        ),
+        Case(
+            "DELETE",
+            kw(pk="stage.pk"),
+            query=lambda o: {"expected_version": o.stage.version},
+            expect=API_DELETE,
+            restricted=API_DELETE_RESTRICTED,
+        ),
+    ],
+    "journeys-api:stage-move": [
+        Case(
+            "POST",
+            kw(pk="stage.pk"),
+            data=lambda o: {"position": 0, "expected_version": o.stage.version},
+            expect=API_EDIT,
+            restricted=API_EDIT_RESTRICTED,
+        ),
+    ],
+    "journeys-api:step-detail": [
+        Case("GET", kw(pk="step.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+        Case(
+            "PATCH",
+            kw(pk="step.pk"),
+            data=lambda o: {"title": "Changed", "expected_version": o.step.version},
+            expect=API_EDIT,
+            restricted=API_EDIT_RESTRICTED,
+        ),
+        Case(
+            "DELETE",
+            kw(pk="step.pk"),
+            query=lambda o: {"expected_version": o.step.version},
+            expect=API_DELETE,
+            restricted=API_DELETE_RESTRICTED,
+        ),
+    ],
+    "journeys-api:step-move": [
+        Case(
+            "POST",
+            kw(pk="step.pk"),
+            data=lambda o: {"position": 0, "expected_version": o.step.version},
+            expect=API_EDIT,
+            restricted=API_EDIT_RESTRICTED,
+        ),
+    ],
+    "journeys-api:lane-detail": [
+        Case("GET", kw(pk="lane.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+        Case(
+            "PATCH",
+            kw(pk="lane.pk"),
+            data=lambda o: {"title": "Changed", "expected_version": o.lane.version},
+            expect=API_EDIT,
+            restricted=API_EDIT_RESTRICTED,
+        ),
+        Case(
+            "DELETE",
+            kw(pk="lane.pk"),
+            query=lambda o: {"expected_version": o.lane.version},
+            expect=API_DELETE,
+            restricted=API_DELETE_RESTRICTED,
+        ),
+    ],
+    "journeys-api:lane-move": [
+        Case(
+            "POST",
+            kw(pk="lane.pk"),
+            data=lambda o: {"position": 0, "expected_version": o.lane.version},
+            expect=API_EDIT,
+            restricted=API_EDIT_RESTRICTED,
+        ),
+    ],
+    "journeys-api:card-detail": [
+        Case("GET", kw(pk="emotion_card.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+        Case(
+            "PATCH",
+            kw(pk="emotion_card.pk"),
+            data=lambda o: {"text": "Changed", "expected_version": o.emotion_card.version},
+            expect=API_EDIT,
+            restricted=API_EDIT_RESTRICTED,
+        ),
+        Case(
+            "DELETE",
+            kw(pk="emotion_card.pk"),
+            query=lambda o: {"expected_version": o.emotion_card.version},
+            expect=API_DELETE,
+            restricted=API_DELETE_RESTRICTED,
+        ),
+    ],
+    "journeys-api:card-move": [
+        Case(
+            "POST",
+            kw(pk="emotion_card.pk"),
+            data=lambda o: {"position": 0, "expected_version": o.emotion_card.version},
+            expect=API_EDIT,
+            restricted=API_EDIT_RESTRICTED,
+        ),
+    ],
+    # ---- Pages (accounts/views.py, journeys/views.py). Page writes answer 302 (back to the page) on success.
+    # Sign-in and passwords: Django's auth views; signed-in people skip the sign-in page.
+    "accounts:login": [
+        Case("GET", expect=(200, 302, 302, 302, 302, 302), location=lambda o: reverse("journeys:list"))
+    ],
+    "accounts:logout": [Case("POST", expect=(302,) * 6, location=lambda o: reverse("accounts:login"))],
+    "accounts:password_change": [
+        Case("GET", expect=PAGE_MEMBER),
+        Case(
+            "POST",
+            data={
+                "old_password": PASSWORD,
+                "new_password1": "matrix-pass-2025!",
+                "new_password2": "matrix-pass-2025!",
+            },
+            expect=(302,) * 6,
+        ),
+    ],
+    "accounts:password_change_done": [Case("GET", expect=PAGE_MEMBER)],
+    "accounts:password_reset": [
+        Case("GET", expect=ALL_OK),
+        Case(
+            "POST",
+            data={"email": "nobody@example.com"},
+            expect=(302,) * 6,
+            location=lambda o: reverse("accounts:password_reset_done"),
+        ),
+    ],
+    "accounts:password_reset_done": [Case("GET", expect=ALL_OK)],
+    "accounts:password_reset_confirm": [Case("GET", {"uidb64": "MQ", "token": "bad-token"}, expect=ALL_OK)],
+    "accounts:password_reset_complete": [Case("GET", expect=ALL_OK)],
+    # An invitation link works for whoever holds it: visitors sign up (an empty form is 200 with errors),
+    # signed-in people join with one click.
+    "accounts:invitation_accept": [
+        Case("GET", kw(token="invitation.token"), expect=ALL_OK),
+        Case(
+            "POST",
+            kw(token="invitation.token"),
+            expect=(200, 302, 302, 302, 302, 302),
+            location=lambda o: reverse("journeys:list"),
+        ),
+    ],
+    # Everyone signed in may start a workspace; switching is for members of the target workspace.
+    "accounts:workspace_create": [
+        Case("GET", expect=PAGE_MEMBER),
+        Case("POST", data={"name": "Matrix Co"}, expect=(302,) * 6),
+    ],
+    "accounts:workspace_switch": [Case("POST", kw(pk="workspace.pk"), expect=(302, 404, 302, 302, 302, 302))],
+    # Workspace administration pages: admins only (the manager is a viewer by role).
+    "accounts:members": [Case("GET", kw(pk="workspace.pk"), expect=(302, 404, 403, 403, 403, 200))],
+    "accounts:member_role": [
+        Case(
+            "POST",
+            kw(pk="workspace.pk", user_id="viewer.pk"),
+            data={"role": "editor"},
+            expect=(302, 404, 403, 403, 403, 302),
+        )
+    ],
+    "accounts:member_remove": [
+        Case("POST", kw(pk="workspace.pk", user_id="viewer.pk"), expect=(302, 404, 403, 403, 403, 302))
+    ],
+    "accounts:invitation_create": [
+        Case(
+            "POST",
+            kw(pk="workspace.pk"),
+            data={"email": "new.person@example.com", "role": "viewer"},
+            expect=(302, 404, 403, 403, 403, 302),
+        )
+    ],
+    "accounts:invitation_revoke": [
+        Case(
+            "POST",
+            kw(pk="workspace.pk", invitation_id="invitation.pk"),
+            expect=(302, 404, 403, 403, 403, 302),
+        )
+    ],
+    "accounts:teams": [
+        Case("GET", kw(pk="workspace.pk"), expect=(302, 404, 403, 403, 403, 200)),
+        Case(
+            "POST", kw(pk="workspace.pk"), data={"name": "Design crew"}, expect=(302, 404, 403, 403, 403, 302)
+        ),
+    ],
+    "accounts:team_members": [
+        Case(
+            "POST",
+            kw(pk="workspace.pk", team_id="team.pk"),
+            data=lambda o: {"members": [o.editor.pk]},
+            expect=(302, 404, 403, 403, 403, 302),
+        )
+    ],
+    # The journey list shows the current workspace (the outsider's own); creating needs the editor or admin
+    # role in it (the manager is a viewer by role).
+    "journeys:list": [
+        Case("GET", expect=PAGE_MEMBER),
+        Case("GET", expect=PAGE_MEMBER, query={"q": "life"}, headers={"HX-Request": "true"}, label="htmx"),
+    ],
+    "journeys:create": [Case("GET", expect=(302, 200, 403, 200, 403, 200))],
+    "journeys:map": [Case("GET", kw(pk="journey.pk"), expect=PAGE_VIEW, restricted=PAGE_VIEW_RESTRICTED)],
+    "journeys:map_grid": [
+        Case("GET", kw(pk="journey.pk"), expect=PAGE_VIEW, restricted=PAGE_VIEW_RESTRICTED)
+    ],
+    "journeys:settings": [
+        Case("GET", kw(pk="journey.pk"), expect=PAGE_EDIT, restricted=PAGE_EDIT_RESTRICTED),
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data=lambda o: {
+                "title": "Renamed on the page",
+                "level": o.journey.level,
+                "state": o.journey.state,
+                "owner": o.journey.owner_id,
+                "visibility": o.journey.visibility,
+                "expected_version": o.journey.version,
+            },
+            expect=(302, 404, 403, 302, 302, 302),
+            restricted=(302, 404, 404, 404, 302, 302),
+        ),
+    ],
+    "journeys:access": [
+        Case("GET", kw(pk="journey.pk"), expect=PAGE_MANAGE, restricted=PAGE_MANAGE_RESTRICTED),
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data=lambda o: {"grantee": f"user:{o.viewer.pk}", "level": "edit"},
+            expect=(302, 404, 403, 403, 302, 302),
+            restricted=(302, 404, 404, 404, 302, 302),
+        ),
+    ],
+    "journeys:access_remove": [
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data=lambda o: {"grantee": f"user:{o.manager.pk}"},
+            expect=(302, 404, 403, 403, 302, 302),
+            restricted=(302, 404, 404, 404, 302, 302),
+        ),
+    ],
+    "journeys:archive": [
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            expect=(302, 404, 403, 403, 302, 302),
+            restricted=(302, 404, 404, 404, 302, 302),
+        ),
+    ],
+    "journeys:delete": [
+        Case("GET", kw(pk="journey.pk"), expect=PAGE_MANAGE, restricted=PAGE_MANAGE_RESTRICTED),
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data=lambda o: {"confirm_title": o.journey.title, "expected_version": o.journey.version},
+            expect=(302, 404, 403, 403, 302, 302),
+            restricted=(302, 404, 404, 404, 302, 302),
+        ),
+    ],
+    # Django's admin is staff-only; workspace admins are not staff, so everyone is sent to its login.
+    "admin:index": [
+        Case("GET", expect=(302,) * 6, location=lambda o: reverse("admin:login")),
+    ],
+    # The live event stream of a map (text/event-stream): permission is checked before streaming starts;
+    # the matrix checks the status only and never reads the (endless) stream.
+    "journeys:live": [Case("GET", kw(pk="journey.pk"), expect=PAGE_VIEW, restricted=PAGE_VIEW_RESTRICTED)],
+    # ---- Structure across journeys (journeys/views_structure.py, journeys/api_structure.py). Creating a
+    # journey (copy, future state, sub-journey) needs the editor or admin role in the workspace, so the
+    # manager (a viewer by role) gets 403 even on journeys they manage; a refused write creates nothing.
+    "journeys:new_from": [Case("GET", expect=(302, 200, 403, 200, 403, 200))],
+    "journeys:copy": [
+        Case(
+            "GET",
+            kw(pk="journey.pk"),
+            expect=(302, 404, 403, 200, 403, 200),
+            restricted=(302, 404, 404, 404, 403, 200),
+        ),
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data={"title": "Copy", "content": "cards", "kind": "copy"},
+            expect=(302, 404, 403, 302, 403, 302),
+            restricted=(302, 404, 404, 404, 403, 302),
+        ),
+    ],
+    "journeys:future_state": [
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            expect=(302, 404, 403, 302, 403, 302),
+            restricted=(302, 404, 404, 404, 403, 302),
+        ),
+    ],
+    "journeys:template": [
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data={"is_template": "1"},
+            expect=(302, 404, 403, 403, 302, 302),
+            restricted=(302, 404, 404, 404, 302, 302),
+        ),
+    ],
+    "journeys:sub_journey_create": [
+        Case(
+            "GET",
+            kw(pk="journey.pk", step_id="step.pk"),
+            expect=(302, 404, 403, 200, 403, 200),
+            restricted=(302, 404, 404, 404, 403, 200),
+        ),
+        Case(
+            "POST",
+            kw(pk="journey.pk", step_id="step.pk"),
+            data={"title": "Detail", "start": "blank"},
+            expect=(302, 404, 403, 302, 403, 302),
+            restricted=(302, 404, 404, 404, 403, 302),
+        ),
+    ],
+    "journeys:compare": [
+        Case(
+            "GET",
+            kw(pk="journey.pk"),
+            query={"with": ref("future_state.pk")},
+            expect=PAGE_VIEW,
+            restricted=PAGE_VIEW_RESTRICTED,
+        ),
+    ],
+    "journeys:present": [Case("GET", kw(pk="journey.pk"), expect=PAGE_VIEW, restricted=PAGE_VIEW_RESTRICTED)],
+    "journeys:saved_view": [
+        Case(
+            "GET",
+            kw(pk="journey.pk", view_id="saved_view.pk"),
+            expect=PAGE_VIEW,
+            restricted=PAGE_VIEW_RESTRICTED,
+        ),
+    ],
+    # Saving a named view is for editors and up; opening one (above) for everyone who sees the journey.
+    "journeys:saved_view_create": [
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data={"name": "Board view", "shown": [ref("lane.pk")]},
+            expect=(302, 404, 403, 302, 302, 302),
+            restricted=(302, 404, 404, 404, 302, 302),
+        ),
+    ],
+    "journeys:saved_view_delete": [
+        Case(
+            "POST",
+            kw(pk="journey.pk", view_id="saved_view.pk"),
+            expect=(302, 404, 403, 302, 302, 302),
+            restricted=(302, 404, 404, 404, 302, 302),
+        ),
+    ],
+    "journeys-api:journey-copy": [
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data={"title": "Copy", "as_future_state": True},
+            expect=(401, 404, 403, 201, 403, 201),
+            restricted=(401, 404, 404, 404, 403, 201),
+        ),
+    ],
+    "journeys-api:journey-template": [
+        Case(
+            "PUT",
+            kw(pk="journey.pk"),
+            data={"is_template": True},
+            expect=API_MANAGE,
+            restricted=API_MANAGE_RESTRICTED,
+        ),
+    ],
+    "journeys-api:journey-ancestors": [
+        Case("GET", kw(pk="journey.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+    ],
+    "journeys-api:journey-compare": [
+        Case(
+            "GET",
+            kw(pk="journey.pk"),
+            query={"with": ref("future_state.pk")},
+            expect=API_VIEW,
+            restricted=API_VIEW_RESTRICTED,
+        ),
+    ],
+    "journeys-api:journey-saved-views": [
+        Case("GET", kw(pk="journey.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data={"name": "Board view", "hidden_lanes": [ref("lane.pk")]},
+            expect=API_CREATE,
+            restricted=API_CREATE_RESTRICTED,
+        ),
+    ],
+    "journeys-api:saved-view-detail": [
+        Case("GET", kw(pk="saved_view.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+        Case("DELETE", kw(pk="saved_view.pk"), expect=API_DELETE, restricted=API_DELETE_RESTRICTED),
+    ],
+    "journeys-api:step-sub-journey": [
+        Case(
+            "POST",
+            kw(pk="step.pk"),
+            data={"title": "Detail"},
+            expect=(401, 404, 403, 201, 403, 201),
+            restricted=(401, 404, 404, 404, 403, 201),
+        ),
+    ],
+    "journeys-api:template-list": [Case("GET", expect=API_LIST)],
+    # History and discussion (journeys/api_versions.py, journeys/views_versions.py). Everyone who sees a
+    # journey may read its history and comment on its cards (viewers too); saving, restoring and undoing
+    # need edit; resolving needs edit or having started the thread; deleting a comment, its author or manage.
+    "journeys-api:journey-versions": [
+        Case("GET", kw(pk="journey.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data={"label": "Baseline"},
+            expect=API_CREATE,
+            restricted=API_CREATE_RESTRICTED,
+        ),
+    ],
+    "journeys-api:journey-versions-diff": [
+        Case(
+            "GET",
+            kw(pk="journey.pk"),
+            query={"from": ref("map_version.pk"), "to": "now"},
+            expect=API_VIEW,
+            restricted=API_VIEW_RESTRICTED,
+        ),
+    ],
+    "journeys-api:version-detail": [
+        Case("GET", kw(pk="map_version.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+    ],
+    "journeys-api:version-restore": [
+        Case("POST", kw(pk="map_version.pk"), expect=API_EDIT, restricted=API_EDIT_RESTRICTED),
+    ],
+    "journeys-api:journey-trash": [
+        Case("GET", kw(pk="journey.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+    ],
+    "journeys-api:trash-restore": [
+        Case("POST", kw(pk="trashed_card.pk"), expect=API_EDIT, restricted=API_EDIT_RESTRICTED),
+    ],
+    "journeys-api:card-comments": [
+        Case("GET", kw(pk="emotion_card.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+        Case(
+            "POST",
+            kw(pk="emotion_card.pk"),
+            data={"body": "Where is this from? @bob"},
+            expect=(401, 404, 201, 201, 201, 201),
+            restricted=(401, 404, 404, 404, 201, 201),
+        ),
+    ],
+    "journeys-api:comment-detail": [
+        Case("GET", kw(pk="comment.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+        # The comment is the admin's: only its author and managers delete it.
+        Case(
+            "DELETE",
+            kw(pk="comment.pk"),
+            expect=(401, 404, 403, 403, 204, 204),
+            restricted=(401, 404, 404, 404, 204, 204),
+        ),
+    ],
+    "journeys-api:comment-resolve": [
+        Case("POST", kw(pk="comment.pk"), expect=API_EDIT, restricted=API_EDIT_RESTRICTED),
+    ],
+    "journeys-api:comment-reopen": [
+        Case("POST", kw(pk="comment.pk"), expect=API_EDIT, restricted=API_EDIT_RESTRICTED),
+    ],
+    "journeys:versions": [
+        Case("GET", kw(pk="journey.pk"), expect=PAGE_VIEW, restricted=PAGE_VIEW_RESTRICTED),
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data={"label": "Baseline"},
+            expect=(302, 404, 403, 302, 302, 302),
+            restricted=(302, 404, 404, 404, 302, 302),
+        ),
+    ],
+    "journeys:version_detail": [
+        Case(
+            "GET",
+            kw(pk="journey.pk", version_id="map_version.pk"),
+            expect=PAGE_VIEW,
+            restricted=PAGE_VIEW_RESTRICTED,
+        ),
+    ],
+    "journeys:version_diff": [
+        Case(
+            "GET",
+            kw(pk="journey.pk"),
+            query={"from": ref("map_version.pk"), "to": "now"},
+            expect=PAGE_VIEW,
+            restricted=PAGE_VIEW_RESTRICTED,
+        ),
+    ],
+    "journeys:version_restore": [
+        Case(
+            "POST",
+            kw(pk="journey.pk", version_id="map_version.pk"),
+            expect=(302, 404, 403, 302, 302, 302),
+            restricted=(302, 404, 404, 404, 302, 302),
+        ),
+    ],
+    "journeys:trash_restore": [
+        Case(
+            "POST",
+            kw(pk="journey.pk", item_id="trashed_card.pk"),
+            expect=(302, 404, 403, 302, 302, 302),
+            restricted=(302, 404, 404, 404, 302, 302),
+        ),
+        Case(
+            "POST",
+            kw(pk="journey.pk", item_id="trashed_card.pk"),
+            headers={"HX-Request": "true"},
+            expect=(302, 404, 403, 204, 204, 204),
+            restricted=(302, 404, 404, 404, 204, 204),
+            label="htmx",
+        ),
+    ],
+    "journeys:card_comments": [
+        Case(
+            "GET",
+            kw(pk="journey.pk", card_id="emotion_card.pk"),
+            headers={"HX-Request": "true"},
+            expect=PAGE_VIEW,
+            restricted=PAGE_VIEW_RESTRICTED,
+        ),
+        Case(
+            "POST",
+            kw(pk="journey.pk", card_id="emotion_card.pk"),
+            data={"action": "add", "body": "Where is this from?"},
+            headers={"HX-Request": "true"},
+            expect=PAGE_VIEW,
+            restricted=PAGE_VIEW_RESTRICTED,
+        ),
+        # Resolving the admin's thread: editors and up (viewers get 403 from the service).
+        Case(
+            "POST",
+            kw(pk="journey.pk", card_id="emotion_card.pk"),
+            data={"action": "resolve", "comment": ref("comment.pk")},
+            headers={"HX-Request": "true"},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+            label="resolve",
+        ),
+    ],
+    # ---- The map editor (journeys/views_editor.py): HTMX fragments for editors. Writes answer 200 with the
+    # grid or the card (the editor swaps it in); viewers get 403, outsiders and non-granted members 404.
+    "journeys:activity": [
+        Case("GET", kw(pk="journey.pk"), expect=PAGE_VIEW, restricted=PAGE_VIEW_RESTRICTED)
+    ],
+    "journeys:editor_trash": [
+        Case("GET", kw(pk="journey.pk"), expect=PAGE_EDIT, restricted=PAGE_EDIT_RESTRICTED),
+    ],
+    "journeys:editor_stage_add": [
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data={"title": "New"},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+        ),
+    ],
+    "journeys:editor_lane_add": [
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data={"kind": "metrics"},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+        ),
+    ],
+    "journeys:editor_stage": [
+        Case("GET", kw(element_id="stage.pk"), expect=PAGE_EDIT, restricted=PAGE_EDIT_RESTRICTED),
+        Case(
+            "POST",
+            kw(element_id="stage.pk"),
+            data=lambda o: {"title": "Renamed", "expected_version": o.stage.version},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+        ),
+    ],
+    "journeys:editor_stage_move": [
+        Case(
+            "POST",
+            kw(element_id="stage.pk"),
+            data=lambda o: {"position": 1, "expected_version": o.stage.version},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+        ),
+    ],
+    "journeys:editor_stage_delete": [
+        Case(
+            "POST",
+            kw(element_id="stage.pk"),
+            data=lambda o: {"expected_version": o.stage.version},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+        ),
+    ],
+    "journeys:editor_step_add": [
+        Case(
+            "POST",
+            kw(stage_id="stage.pk"),
+            data={"position": 0},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+        ),
+    ],
+    "journeys:editor_step": [
+        Case("GET", kw(element_id="step.pk"), expect=PAGE_EDIT, restricted=PAGE_EDIT_RESTRICTED),
+        Case(
+            "POST",
+            kw(element_id="step.pk"),
+            data=lambda o: {"title": "Renamed", "expected_version": o.step.version},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+        ),
+    ],
+    "journeys:editor_step_move": [
+        Case(
+            "POST",
+            kw(element_id="step.pk"),
+            data=lambda o: {"position": 1, "expected_version": o.step.version},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+        ),
+    ],
+    "journeys:editor_step_delete": [
+        Case(
+            "POST",
+            kw(element_id="step.pk"),
+            data=lambda o: {"expected_version": o.step.version},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+        ),
+    ],
+    "journeys:editor_lane": [
+        Case("GET", kw(element_id="lane.pk"), expect=PAGE_EDIT, restricted=PAGE_EDIT_RESTRICTED),
+        Case(
+            "POST",
+            kw(element_id="lane.pk"),
+            data=lambda o: {"kind": "metrics", "expected_version": o.lane.version},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+        ),
+    ],
+    "journeys:editor_lane_move": [
+        Case(
+            "POST",
+            kw(element_id="lane.pk"),
+            data=lambda o: {"position": 0, "expected_version": o.lane.version},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+        ),
+    ],
+    "journeys:editor_lane_delete": [
+        Case(
+            "POST",
+            kw(element_id="lane.pk"),
+            data=lambda o: {"expected_version": o.lane.version},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+        ),
+    ],
+    # Cards: `emotion_card` (the restricted journey's cards all sit in its emotion lane).
+    "journeys:editor_card_new": [
+        Case(
+            "GET",
+            kw(pk="journey.pk"),
+            query={"lane": ref("lane.pk"), "step": ref("step.pk")},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+        ),
+    ],
+    "journeys:editor_card_add": [
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data={"lane": ref("lane.pk"), "step": ref("step.pk"), "text": "New finding"},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+        ),
+    ],
+    # One card as the map shows it (read mode): everyone who sees the map (comment counts refresh).
+    "journeys:editor_card": [
+        Case("GET", kw(card_id="emotion_card.pk"), expect=PAGE_VIEW, restricted=PAGE_VIEW_RESTRICTED),
+    ],
+    "journeys:editor_card_edit": [
+        Case("GET", kw(card_id="emotion_card.pk"), expect=PAGE_EDIT, restricted=PAGE_EDIT_RESTRICTED),
+        Case(
+            "POST",
+            kw(card_id="emotion_card.pk"),
+            data=lambda o: {
+                "text": "Changed",
+                "emotion_score": "2",
+                "expected_version": o.emotion_card.version,
+            },
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+        ),
+    ],
+    "journeys:editor_card_move": [
+        Case(
+            "POST",
+            kw(card_id="emotion_card.pk"),
+            data=lambda o: {"to_lane": o.lane.pk, "position": 0, "expected_version": o.emotion_card.version},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+        ),
+    ],
+    "journeys:editor_card_delete": [
+        Case(
+            "POST",
+            kw(card_id="emotion_card.pk"),
+            data=lambda o: {"expected_version": o.emotion_card.version},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+        ),
+    ],
+}
+
+# Extra objects a case can name in a dotted path; each builder takes the objects and returns the thing.
+BUILDERS: dict[str, Any] = {
+    "map_version": lambda o: versioning.version_save(journey_id=o.journey.pk, by=o.admin, label="Baseline"),
+    # A deleted card of the journey under test (every journey of the matrix has an emotion card).
+    "trashed_card": lambda o: journey_services.card_delete(card_id=o.emotion_card.pk, by=o.admin),
+    "comment": lambda o: journey_comments.comment_create(
+        card_id=o.emotion_card.pk, by=o.admin, body="Where is this from?"
+    ),
+    # An open invitation to the workspace, for the invitation pages.
+    "invitation": lambda o: account_services.invitation_create(
+        workspace=o.workspace, email="newcomer@example.com", role="editor", by=o.admin
+    ),
+    # The editor's API token, made before the request: asking for it again then changes nothing.
+    "editor_token": lambda o: Token.objects.get_or_create(user=o.editor)[0],
+    # A future-state copy of the journey under test (a restricted journey's copy keeps its grants).
+    "future_state": lambda o: structure.journey_copy(
+        journey_id=o.journey.pk, by=o.admin, title="Future state", as_future_state=True
+    ),
+    "saved_view": lambda o: structure.saved_view_create(
+        journey_id=o.journey.pk, by=o.admin, name="Customer-facing", hidden_lanes=[o.lane.pk]
+    ),
+}
+
+
+# ------------------------------------------------------------------------------------ URLconf walking
+
+
+def url_names(resolver=None, namespace: str = "", prefix: str = ""):
+    """(qualified name or None, route, namespace) of every pattern, through every include."""
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from url_names(pattern, inner, route)
+        elif isinstance(pattern, URLPattern):
+            yield (f"{namespace}{pattern.name}" if pattern.name else None), route, namespace
+
+
+def _checked_names() -> tuple[set[str], list[str]]:
+    names, unnamed = set(), []
+    for name, route, namespace in url_names():
+        if namespace.split(":", 1)[0] in EXCLUDED_NAMESPACES:
+            continue
+        if name is None:
+            if not route.startswith(EXEMPT_UNNAMED_PREFIXES):
+                unnamed.append(route)
+            continue
+        names.add(name)
+    return names, unnamed
+
+
+def test_every_url_has_expectations():
+    names, unnamed = _checked_names()
+    missing = sorted(names - set(EXPECTATIONS))
+    assert not unnamed, f"URL patterns without a name (name them so the matrix can cover them): {unnamed}"
+    assert not missing, (
+        "URLs without a row in EXPECTATIONS (tests/test_authorization_matrix.py):\n  " + "\n  ".join(missing)
+    )
+
+
+def test_every_row_names_a_url():
+    all_names = {name for name, _, _ in url_names() if name}
+    stale = sorted(set(EXPECTATIONS) - all_names)
+    assert not stale, f"Rows for URLs that do not exist: {stale}"
+
+
+def test_walker_sees_included_namespaces():
+    # The walker must descend into includes: the admin's namespaced names prove it does.
+    names = {name for name, _, _ in url_names() if name}
+    assert "admin:index" in names and "home" in names
+    checked, _ = _checked_names()
+    assert "admin:index" not in checked and "api-schema" in checked
+
+
+# ------------------------------------------------------------------------------------ the objects of a case
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Each case creates seven users; the production hasher (1.5M PBKDF2 rounds) would dominate the run.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class Objects:
+    """The fixtures of a case by name; journey elements come from the journey under test."""
+
+    def __init__(self, request, on: str):
+        get = request.getfixturevalue
+        for persona in PERSONAS[1:]:
+            setattr(self, persona, get(persona))
+        self.workspace = get("workspace")
+        self.public_journey = get("journey")
+        self.restricted_journey = get("restricted_journey")
+        self.other_workspace = self.outsider.memberships.get().workspace
+        self.team = account_services.team_create(
+            workspace=self.workspace, name="Research guild", members=[self.editor, self.viewer]
+        )
+        self.journey = get(on)
+        self.stage = self.journey.stages.order_by("position").first()
+        self.step = self.journey.steps.order_by("stage__position", "position").first()
+        self.lane = self.journey.lanes.exclude(kind="emotions").order_by("position").first()
+        self.card = self.journey.cards.exclude(lane__kind="emotions").order_by("pk").first()
+        self.emotion_card = self.journey.cards.filter(lane__kind="emotions").order_by("pk").first()
+
+    def __getattr__(self, name):
+        if name in BUILDERS:
+            value = BUILDERS[name](self)
+            setattr(self, name, value)
+            return value
+        raise AttributeError(f"No object “{name}” for the matrix: add a builder to BUILDERS.")
+
+
+def _db_state() -> dict:
+    """Every row of every tracked table (test databases are small), to prove a refused write wrote nothing."""
+    state = {}
+    for model in apps.get_models():
+        if model._meta.label_lower in UNTRACKED_MODELS or model._meta.proxy:
+            continue
+        state[model._meta.label_lower] = list(model._default_manager.order_by("pk").values_list())
+    return state
+
+
+def _diff(before: dict, after: dict) -> list[str]:
+    return [
+        f"{label}: {len(before[label])} → {len(after[label])} rows"
+        for label in before
+        if before[label] != after[label]
+    ]
+
+
+def _cases():
+    for name, cases in sorted(EXPECTATIONS.items()):
+        for index, case in enumerate(cases):
+            ons = ["journey"] + (["restricted_journey"] if case.restricted is not None else [])
+            for on in ons:
+                for persona in PERSONAS:
+                    tag = "-".join(filter(None, [case.label or str(index), case.method, on, persona]))
+                    yield pytest.param(name, case, on, persona, id=f"{name}[{tag}]")
+
+
+@pytest.mark.parametrize(("name", "case", "on", "persona"), list(_cases()))
+def test_matrix(name, case, on, persona, request, client, db):
+    objects = Objects(request, on)
+    user = None if persona == "anonymous" else getattr(objects, persona)
+    url = reverse(name, kwargs=_resolve(case.kwargs, objects) or None)
+    query = _resolve(case.query, objects)
+    if query:
+        url = f"{url}?{urlencode(query, doseq=True)}"
+    data = _resolve(case.data, objects)
+    expected_location = _resolve(case.location, objects)
+    expected = case.statuses(on)[persona]
+    if user is not None:
+        client.force_login(user)
+
+    method = case.method.upper()
+    fmt = case.format or ("json" if name.split(":", 1)[0].endswith("-api") else "form")
+    headers = case.headers or {}
+    is_write = method not in SAFE_METHODS
+    before = _db_state() if is_write else None
+    if method in SAFE_METHODS:
+        response = client.generic(method, url, headers=headers)
+    elif fmt == "json":
+        response = client.generic(
+            method, url, json.dumps(data or {}), content_type="application/json", headers=headers
+        )
+    elif method == "POST":
+        response = client.post(url, data or {}, headers=headers)
+    else:
+        response = client.generic(
+            method,
+            url,
+            urlencode(data or {}, doseq=True),
+            content_type="application/x-www-form-urlencoded",
+            headers=headers,
+        )
+
+    body = response.content[:300] if not getattr(response, "streaming", False) else b"<stream>"
+    assert response.status_code == expected, (
+        f"{method} {url} as {persona}: expected {expected}, got {response.status_code}: {body!r}"
+    )
+    if response.status_code == 302:
+        location = response["Location"]
+        if expected_location is not None:
+            assert location.split("?")[0] == expected_location, f"redirected to {location}"
+        elif persona == "anonymous":
+            assert location.startswith(resolve_url(settings.LOGIN_URL)), f"anonymous sent to {location}"
+    if response.status_code == 401:
+        assert response.has_header("WWW-Authenticate"), "a 401 must say how to authenticate"
+    refused = persona == "anonymous" or expected >= 400
+    if is_write and refused:
+        changes = _diff(before, _db_state())
+        assert not changes, f"refused {method} {url} as {persona} still changed: {changes}"
+
+
+def test_db_state_sees_a_write(journey, admin):
+    # The "refused writes change nothing" check is only as good as the snapshot: prove it sees a write.
+    from journeys import services as journey_services
+
+    before = _db_state()
+    lane = journey.lanes.order_by("position").first()
+    step = journey.steps.order_by("stage__position", "position").first()
+    journey_services.card_create(lane_id=lane.pk, step_id=step.pk, by=admin, text="New finding")
+    changes = _diff(before, _db_state())
+    assert any(change.startswith("journeys.card:") for change in changes)
+    assert any(change.startswith("journeys.activity:") for change in changes)
