@@ -1,7 +1,20 @@
 from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 
-from .models import Activity, Card, Journey, Lane, Stage, Step
+from .models import (
+    Activity,
+    Card,
+    Comment,
+    Journey,
+    JourneyGroupPermission,
+    JourneyUserPermission,
+    Lane,
+    MapVersion,
+    SavedView,
+    Stage,
+    Step,
+    TrashedItem,
+)
 
 
 @admin.register(Journey)
@@ -48,3 +61,50 @@ class ActivityAdmin(admin.ModelAdmin):
     list_display = ["created_at", "journey", "actor", "verb", "summary"]
     list_select_related = ["journey", "actor"]
     raw_id_fields = ["journey", "actor"]
+
+
+@admin.register(MapVersion)
+class MapVersionAdmin(admin.ModelAdmin):
+    list_display = ["journey", "label", "kind", "revision", "created_by", "created_at"]
+    list_filter = ["kind"]
+    list_select_related = ["journey", "created_by"]
+    raw_id_fields = ["journey", "created_by"]
+    exclude = ["snapshot"]  # large JSON: read it through the versions page or the API
+
+
+@admin.register(TrashedItem)
+class TrashedItemAdmin(admin.ModelAdmin):
+    list_display = ["journey", "kind", "title", "deleted_by", "deleted_at", "restored_at"]
+    list_filter = ["kind"]
+    list_select_related = ["journey", "deleted_by"]
+    raw_id_fields = ["journey", "deleted_by"]
+    exclude = ["payload"]
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ["body", "journey", "card", "author", "created_at", "resolved_at"]
+    search_fields = ["body"]
+    list_select_related = ["journey", "card", "author"]
+    raw_id_fields = ["journey", "card", "thread", "author", "resolved_by", "mentions"]
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    list_display = ["name", "journey", "created_by", "created_at"]
+    list_select_related = ["journey", "created_by"]
+    raw_id_fields = ["journey", "created_by"]
+
+
+@admin.register(JourneyUserPermission)
+class JourneyUserPermissionAdmin(admin.ModelAdmin):
+    list_display = ["content_object", "user", "permission"]
+    list_select_related = ["content_object", "user", "permission"]
+    raw_id_fields = ["content_object", "user"]
+
+
+@admin.register(JourneyGroupPermission)
+class JourneyGroupPermissionAdmin(admin.ModelAdmin):
+    list_display = ["content_object", "group", "permission"]
+    list_select_related = ["content_object", "group", "permission"]
+    raw_id_fields = ["content_object", "group"]
