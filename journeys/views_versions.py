@@ -142,9 +142,22 @@ def version_restore(request, pk, version_id):
 # ---------------------------------------------------------------------------------------------- diff
 
 
+REWRITE_RATIO = 0.5  # share of words in common below which a change counts as a rewrite
+
+
 def word_diff(before: str, after: str) -> list[dict]:
-    """`before` → `after` as pieces kept, deleted and inserted, word by word (templates escape the text)."""
+    """`before` → `after` as pieces kept, deleted and inserted, word by word (templates escape the text).
+
+    When most words changed, the whole old text then the whole new text reads better than alternating
+    single words, so a rewrite is shown as one deletion and one insertion."""
     a, b = re.findall(r"\s+|\S+", before or ""), re.findall(r"\s+|\S+", after or "")
+    words_a, words_b = (before or "").split(), (after or "").split()
+    if (
+        words_a
+        and words_b
+        and difflib.SequenceMatcher(a=words_a, b=words_b, autojunk=False).ratio() < REWRITE_RATIO
+    ):
+        return [{"op": "delete", "text": before}, {"op": "insert", "text": after}]
     pieces = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         if op == "equal":

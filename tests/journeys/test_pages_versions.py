@@ -148,8 +148,10 @@ def test_diff_page_shows_before_and_after_text_escaped(client, viewer, admin, jo
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert "<del>&lt;b&gt;bold?&lt;/b&gt;</del>" in html
-    assert "<ins>&lt;i&gt;rewritten&lt;/i&gt; today</ins>" in html and "<i>rewritten</i>" not in html
+    # Most words changed, so the diff shows the whole old text struck and the whole new text inserted.
+    old = card.text.replace("<", "&lt;").replace(">", "&gt;")
+    assert f"<del>{old}</del>" in html and "<b>bold?</b>" not in html
+    assert "<ins>Card 1 &lt;i&gt;rewritten&lt;/i&gt; today</ins>" in html and "<i>rewritten</i>" not in html
     assert response.context["counts"] == {"added": 0, "removed": 1, "changed": 1, "moved": 0}
     [lane_group] = [g for g in response.context["sections"]["cards"] if g["id"] == card.lane_id]
     assert card.pk in [e["id"] for e in lane_group["cards"]]
@@ -348,3 +350,17 @@ def test_panel_query_count_does_not_grow(client, viewer, editor, journey, thread
     with django_assert_num_queries(9):
         response = client.get(panel_url(journey, card), headers=HTMX)
     assert len(response.context["threads"]) == threads
+
+
+def test_word_diff_marks_single_word_edits_and_shows_rewrites_whole():
+    from journeys.views_versions import word_diff
+
+    edit = word_diff("Reads the pricing page twice", "Reads the pricing page once")
+    assert [p["op"] for p in edit] == ["equal", "delete", "insert"]
+    assert edit[1]["text"] == "twice" and edit[2]["text"] == "once"
+
+    rewrite = word_diff("Reads the pricing page", "Books a demo with sales")
+    assert rewrite == [
+        {"op": "delete", "text": "Reads the pricing page"},
+        {"op": "insert", "text": "Books a demo with sales"},
+    ]
