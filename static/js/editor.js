@@ -431,6 +431,9 @@
   function submit(form) {
     if (form.dataset.submitting) return;
     form.dataset.submitting = "1";
+    // A fast typist can press Enter before htmx has processed a just-swapped form; process it now so the
+    // save goes through htmx (idempotent when it already has).
+    if (window.htmx) window.htmx.process(form);
     form.requestSubmit();
   }
 
