@@ -10,7 +10,7 @@ WITH_SERVICES := $(PY) scripts/services.py run --
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps run test lint format bench migrations-check manage clean-data
+.PHONY: help install system-deps run test lint format bench migrations-check manage clean-data smoke
 
 help:
 	@echo "make install           create .venv (Python >= 3.12; PYTHON=... to choose) and install the project"
@@ -18,6 +18,7 @@ help:
 	@echo "make test              install, system packages, lint, then the whole pytest suite (PYTEST_ARGS=...)"
 	@echo "make lint / format     ruff check + format --check / fix what ruff can"
 	@echo "make bench             performance benchmarks (bench/run.py)"
+	@echo "make smoke             make run from a fresh clone of HEAD: sign in, Ctrl-C, nothing left (scripts/smoke-run)"
 	@echo "make migrations-check  fail when a model change has no migration"
 	@echo "make manage ARGS=...   any manage.py command, e.g. make manage ARGS=createsuperuser"
 	@echo "make system-deps       the Debian packages the tests need (Chromium, Pango, poppler), if missing"
@@ -47,12 +48,14 @@ run: install
 # Sync Playwright beside live_server needs the async-unsafe flag.
 test: install system-deps lint
 	@mkdir -p var/staticfiles
+	npm ci --no-audit --no-fund --loglevel=error  # axe-core for the browser tests' accessibility checks
 	DEBUG=$${DEBUG:-1} DJANGO_ALLOW_ASYNC_UNSAFE=true $(PY) scripts/services.py run --redis-db 1 -- \
 		$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff check --fix .
@@ -66,6 +69,10 @@ migrations-check: install
 
 manage: install
 	DEBUG=$${DEBUG:-1} $(WITH_SERVICES) $(PY) manage.py $(ARGS)
+
+# Without arguments on the embedded servers only; .ci/run adds --database-url/--redis-url for TCP ones.
+smoke:
+	scripts/smoke-run $(SMOKE_ARGS)
 
 clean-data: install
 	$(PY) scripts/services.py clean

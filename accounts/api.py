@@ -16,6 +16,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.serializers import IdField, text_field_for
+
 from . import access, services
 from .models import Invitation, Membership, Role, Team, User, Workspace
 from .selectors import members_of
@@ -60,7 +62,7 @@ class WorkspaceOut(serializers.ModelSerializer):
 
 
 class WorkspaceCreateIn(serializers.Serializer):
-    name = serializers.CharField(max_length=120)
+    name = text_field_for(Workspace, "name")
 
 
 class MemberOut(serializers.ModelSerializer):
@@ -102,20 +104,21 @@ class TeamOut(serializers.ModelSerializer):
 
 class TeamMembersIn(serializers.Serializer):
     members = serializers.ListField(
-        child=serializers.IntegerField(), help_text="User ids; each must be a member of the workspace."
+        child=IdField(), help_text="User ids; each must be a member of the workspace."
     )
 
     def validate_members(self, ids):
-        users = list(User.objects.filter(pk__in=set(ids)))
-        missing = sorted(set(ids) - {u.pk for u in users})
-        if missing:
-            raise serializers.ValidationError(f"No user {', '.join(map(str, missing))}.")
+        # Only members of the workspace (in the serializer's context) are found: an id of someone elsewhere
+        # gets the very answer of an id nobody has, so the API never confirms people outside the workspace.
+        users = list(User.objects.filter(pk__in=set(ids), memberships__workspace=self.context["workspace"]))
+        if len(users) != len(set(ids)):
+            raise serializers.ValidationError(services.NOT_MEMBERS)
         return users
 
 
 class TeamCreateIn(TeamMembersIn):
-    name = serializers.CharField(max_length=80)
-    members = serializers.ListField(child=serializers.IntegerField(), default=list, help_text="User ids.")
+    name = text_field_for(Team, "name")
+    members = serializers.ListField(child=IdField(), default=list, help_text="User ids.")
 
 
 # ---------------------------------------------------------------------------------------------- auth
@@ -271,7 +274,7 @@ class TeamListApi(generics.ListAPIView):
     )
     def post(self, request, pk):
         workspace = access.workspace_for(request.user, pk, need=Role.ADMIN)
-        data = TeamCreateIn(data=request.data)
+        data = TeamCreateIn(data=request.data, context={"workspace": workspace})
         data.is_valid(raise_exception=True)
         team = services.team_create(workspace=workspace, **data.validated_data)
         return Response(TeamOut(team).data, status=status.HTTP_201_CREATED)
@@ -299,7 +302,7 @@ class TeamDetailApi(APIView):
     )
     def patch(self, request, pk, team_id):
         team = self._team(request, pk, team_id, need=Role.ADMIN)
-        data = TeamMembersIn(data=request.data)
+        data = TeamMembersIn(data=request.data, context={"workspace": team.workspace})
         data.is_valid(raise_exception=True)
         team = services.team_set_members(team=team, members=data.validated_data["members"])
         team = Team.objects.prefetch_related("members").get(pk=team.pk)

@@ -3,7 +3,11 @@
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from .models import Role, User
+from core.forms import text_field_for
+from core.text import is_blank
+
+from .models import Role, Team, User, Workspace
+from .services import NOT_MEMBERS
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -16,15 +20,16 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
 
 
 class WorkspaceForm(forms.Form):
-    name = forms.CharField(
-        max_length=120,
+    name = text_field_for(
+        Workspace,
+        "name",
         help_text="Usually your organisation or business unit.",
         widget=forms.TextInput(attrs={"placeholder": "Acme Inc.", "autofocus": True}),
     )
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
-        if not name:
+        if is_blank(name):
             raise ValidationError("A workspace needs a name.")
         return name
 
@@ -38,12 +43,19 @@ class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 
 
+# An id of someone outside the workspace gets the answer of an id nobody has, without echoing it.
+_NOT_A_MEMBER = {"invalid_choice": NOT_MEMBERS}
+
+
 class TeamForm(forms.Form):
-    name = forms.CharField(
-        max_length=80, widget=forms.TextInput(attrs={"placeholder": "e.g. Onboarding squad"})
+    name = text_field_for(
+        Team, "name", widget=forms.TextInput(attrs={"placeholder": "e.g. Onboarding squad"})
     )
     members = forms.ModelMultipleChoiceField(
-        queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages=_NOT_A_MEMBER,
     )
 
     def __init__(self, *args, workspace, **kwargs):
@@ -54,7 +66,10 @@ class TeamForm(forms.Form):
 
 class TeamMembersForm(forms.Form):
     members = forms.ModelMultipleChoiceField(
-        queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages=_NOT_A_MEMBER,
     )
 
     def __init__(self, *args, workspace, **kwargs):
@@ -66,8 +81,8 @@ class TeamMembersForm(forms.Form):
 class SignupForm(forms.Form):
     """Sign-up for a person who follows an invitation link; the email address comes from the invitation."""
 
-    first_name = forms.CharField(max_length=150, required=False, label="First name")
-    last_name = forms.CharField(max_length=150, required=False, label="Last name")
+    first_name = text_field_for(User, "first_name", label="First name")
+    last_name = text_field_for(User, "last_name", label="Last name")
     username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username"}))
     password = forms.CharField(
         strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), label="Password"

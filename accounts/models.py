@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core import fields
+
 
 class User(AbstractUser):
     """A person. Their rights come from memberships in workspaces and per-journey grants."""
@@ -28,7 +30,7 @@ class User(AbstractUser):
 class Workspace(models.Model):
     """An organisation: the boundary of every journey, team and membership."""
 
-    name = models.CharField(max_length=120)
+    name = fields.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -66,7 +68,7 @@ class Team(models.Model):
     """A set of members. Backed by an auth Group so per-journey grants to teams live in django-guardian."""
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="teams")
-    name = models.CharField(max_length=80)
+    name = fields.CharField(max_length=80)
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="team")
     members = models.ManyToManyField(User, related_name="teams", blank=True)
 

@@ -1,5 +1,7 @@
 """Writes about people and workspaces: one function per use case, transactional."""
 
+import unicodedata
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
@@ -10,7 +12,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from . import hooks
 from .models import Invitation, Membership, Role, Team, User, Workspace
+
+NOT_MEMBERS = "Choose people who are members of this workspace."
+
+
+class InvitationForSomeoneElse(PermissionDenied):
+    """The signed-in person's email address is not the one the invitation was sent to."""
+
+
+def email_key(email: str | None) -> str:
+    """An email address as compared for invitations: Unicode-normalized (NFKC), trimmed, case-folded."""
+    return unicodedata.normalize("NFKC", email or "").strip().casefold()
 
 
 @transaction.atomic
@@ -58,9 +72,11 @@ def membership_remove(*, workspace: Workspace, user: User) -> None:
     if workspace.journeys.filter(owner=user).exists():
         raise ValidationError({"user": "This person owns journeys: hand them to another owner first."})
     membership.delete()
-    for team in workspace.teams.filter(members=user):
+    for team in workspace.teams.filter(members=user).select_related("group"):
         team.members.remove(user)
         team.group.user_set.remove(user)
+    # Apps above accounts drop what the person held here (journey grants...), in this transaction.
+    hooks.member_removed(workspace=workspace, user=user)
 
 
 @transaction.atomic
@@ -88,9 +104,9 @@ def team_set_members(*, team: Team, members) -> Team:
             "user_id", flat=True
         )
     )
-    outsiders = [u for u in members if u.pk not in member_ids]
-    if outsiders:
-        raise ValidationError({"members": f"Not members of the workspace: {', '.join(map(str, outsiders))}."})
+    # Never name (or confirm) people outside the workspace: the same message as for an unknown id.
+    if any(u.pk not in member_ids for u in members):
+        raise ValidationError({"members": NOT_MEMBERS})
     team.members.set(members)
     team.group.user_set.set(members)
     return team
@@ -101,7 +117,7 @@ def invitation_create(
     *, workspace: Workspace, email: str, role: str, by: User, invite_url_base: str = ""
 ) -> Invitation:
     """Invite a person by email; they receive a token link. Re-inviting refreshes the open invitation."""
-    email = (email or "").strip().lower()
+    email = unicodedata.normalize("NFKC", email or "").strip().lower()
     if role not in Role.values:
         raise ValidationError({"role": f"Role must be one of {', '.join(Role.values)}."})
     if Membership.objects.filter(workspace=workspace, user__email__iexact=email).exists():
@@ -128,10 +144,19 @@ def invitation_create(
 
 @transaction.atomic
 def invitation_accept(*, token: str, user: User) -> Membership:
-    """Join the workspace of an open invitation."""
+    """Join the workspace of an open invitation sent to the user's own email address.
+
+    The token alone proves nothing about who holds it (links get forwarded, pasted, logged): only the person
+    whose account has the invited address may accept; anyone else is refused and nothing changes."""
     invitation = Invitation.objects.select_for_update().filter(token=token).first()
     if invitation is None or not invitation.is_open:
         raise PermissionDenied("This invitation link is not valid any more.")
+    if not invitation_is_for(invitation, user):
+        raise InvitationForSomeoneElse(
+            f"This invitation was sent to {invitation.email}, not to the address of the account you are "
+            "signed in with. Sign out, then open the link again and sign in (or create the account) "
+            f"with {invitation.email}."
+        )
     membership = Membership.objects.filter(workspace=invitation.workspace, user=user).first()
     if membership is None:
         membership = membership_set(workspace=invitation.workspace, user=user, role=invitation.role)
@@ -139,6 +164,11 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     return membership
+
+
+def invitation_is_for(invitation: Invitation, user: User) -> bool:
+    """Whether the user's account has the address the invitation was sent to."""
+    return bool(user.email) and email_key(user.email) == email_key(invitation.email)
 
 
 @transaction.atomic
@@ -164,6 +194,11 @@ def invitation_signup(
         last_name=(last_name or "").strip(),
     )
     errors = {}
+    if User.objects.filter(email__iexact=invitation.email.strip()).exists():
+        # One account per address: the invitee signs in with the account they have and accepts.
+        raise ValidationError(
+            f"There is already an account for {invitation.email}: sign in with it to accept the invitation."
+        )
     if User.objects.filter(username__iexact=username).exists():
         errors["username"] = ["This username is taken."]
     try:

@@ -3,16 +3,19 @@ access (accounts.access), call a service, respond."""
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import access, selectors, services
+from . import access, selectors, services, tasks, throttling
 from .forms import (
     InvitationForm,
     MemberRoleForm,
@@ -46,6 +49,30 @@ def follow_workspace(request, workspace_id: int, role: str) -> None:
             return
 
 
+# ---------------------------------------------------------------------------------------------- passwords
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Ask for a reset link. Every valid request gets the same answer in the same time: the lookup and the
+    email happen in a Celery task. Throttled per client address (429) and per email address (silently:
+    the answer stays the same, so it tells nothing about the address)."""
+
+    template_name = "accounts/password_reset_form.html"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def post(self, request, *args, **kwargs):
+        if not throttling.password_reset_client_allowed(request):
+            return throttling.password_reset_too_often(request)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"]
+        if throttling.password_reset_email_allowed(services.email_key(email)):
+            domain, use_https = self.request.get_host(), self.request.is_secure()
+            transaction.on_commit(lambda: tasks.password_reset_email.delay(email, domain, use_https))
+        return HttpResponseRedirect(self.get_success_url())
+
+
 # ---------------------------------------------------------------------------------------------- workspaces
 
 
@@ -60,6 +87,7 @@ def workspace_switch(request, pk):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def workspace_create(request):
     """Create a workspace; its creator becomes its admin and works in it from now on."""
     form = WorkspaceForm(request.POST or None)
@@ -116,6 +144,7 @@ def _members_page(request, workspace, invite_form=None, status=200):
 
 
 @login_required
+@require_safe
 def members(request, pk):
     """Members of a workspace with their roles, open invitations and the invite form (admins only)."""
     workspace = access.workspace_for(request.user, pk, need=Role.ADMIN)
@@ -234,6 +263,7 @@ def _teams_page(request, workspace, form=None, edit_forms=None, status=200):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def teams(request, pk):
     """Teams of a workspace; admins create teams and choose their members."""
     workspace = access.workspace_for(request.user, pk, need=Role.ADMIN)
@@ -277,6 +307,7 @@ def team_members(request, pk, team_id):
 # ---------------------------------------------------------------------------------------------- invitations
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def invitation_accept(request, token):
     """Join a workspace from an invitation link: one click when signed in, else sign up right here."""
     invitation = Invitation.objects.select_related("workspace", "invited_by").filter(token=token).first()
@@ -287,6 +318,15 @@ def invitation_accept(request, token):
         return render(request, "accounts/invitation_invalid.html", {"reason": reason}, status=410)
 
     user = request.user
+    if user.is_authenticated and not services.invitation_is_for(invitation, user):
+        # Only the invitee may accept: someone signed in with another address is told how to switch
+        # accounts, and a POST changes nothing.
+        return render(
+            request,
+            "accounts/invitation_accept.html",
+            {"invitation": invitation, "wrong_person": True},
+            status=403 if request.method == "POST" else 200,
+        )
     already_member = (
         user.is_authenticated
         and Membership.objects.filter(workspace=invitation.workspace, user_id=user.pk).exists()
@@ -310,6 +350,13 @@ def invitation_accept(request, token):
                 messages.error(request, " ".join(exc.messages))
             else:
                 add_service_errors(form, exc)
+        except services.InvitationForSomeoneElse:  # the account's address changed meanwhile
+            return render(
+                request,
+                "accounts/invitation_accept.html",
+                {"invitation": invitation, "wrong_person": True},
+                status=403,
+            )
         except PermissionDenied:
             return render(request, "accounts/invitation_invalid.html", {"reason": "expired"}, status=410)
         else:

@@ -1,14 +1,28 @@
 """Celery app. Tasks take ids (JSON only); beat's schedule lives here, in code."""
 
 import os
+from pathlib import Path
 
 from celery import Celery
+from celery.beat import PersistentScheduler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("throughline")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+class BeatScheduler(PersistentScheduler):
+    """Celery's own scheduler, which also creates the folder of its schedule file
+    (CELERY_BEAT_SCHEDULE_FILENAME, var/ by default): a fresh clone using external servers has no var/."""
+
+    def setup_schedule(self):
+        Path(self.schedule_filename).parent.mkdir(parents=True, exist_ok=True)
+        super().setup_schedule()
+
+
+app.conf.beat_scheduler = "config.celery:BeatScheduler"
 
 # Periodic scans (governance reminders, staleness) are added here by the apps that need them.
 app.conf.beat_schedule = {}

@@ -3,7 +3,10 @@
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
+
+from config.service_urls import celery_redis_url, database_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -37,20 +40,28 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "django_htmx",
+    "axes",
+    "csp",
+    "core",
     "accounts",
     "journeys",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "accounts.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.middleware.RefuseNulMiddleware",  # 400 for NUL in the URL, query or form (PostgreSQL refuses it)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into accounts.throttling.lockout_response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -73,19 +84,47 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/throughline")}
 # A unix socket in libpq's form (`postgres://user@/name?host=/run/postgresql`, as the embedded PostgreSQL of
-# `make run` has it) lands in OPTIONS; HOST is where Django's own tools (dbshell) look.
-if not DATABASES["default"]["HOST"] and "host" in DATABASES["default"].get("OPTIONS", {}):
-    DATABASES["default"]["HOST"] = DATABASES["default"]["OPTIONS"].pop("host")
+# `make run` has it) or TCP; config/service_urls.py writes the same forms for the processes we start.
+DATABASES = {
+    "default": database_config(
+        env.str("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/throughline")
+    )
+}
+# Connections come from psycopg's pool, at most DATABASE_POOL_MAX_SIZE per process (each uvicorn worker,
+# each Celery worker process); a request waits up to DATABASE_POOL_TIMEOUT seconds for a free one.
+# Persistent connections (CONN_MAX_AGE > 0) are refused: under uvicorn every request thread would keep
+# its own, until PostgreSQL answers "too many clients".
+DATABASE_POOL = {
+    "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
+    "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=10),
+    "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+}
+if not 0 <= DATABASE_POOL["min_size"] <= DATABASE_POOL["max_size"] or DATABASE_POOL["max_size"] < 1:
+    raise ImproperlyConfigured(
+        "DATABASE_POOL_MIN_SIZE and DATABASE_POOL_MAX_SIZE need 0 <= min <= max and max >= 1 "
+        f"(got {DATABASE_POOL['min_size']} and {DATABASE_POOL['max_size']})."
+    )
+if DATABASE_POOL["timeout"] <= 0:
+    raise ImproperlyConfigured(f"DATABASE_POOL_TIMEOUT must be positive (got {DATABASE_POOL['timeout']}).")
+_conn_max_age = DATABASES["default"].get("CONN_MAX_AGE") or env.int("CONN_MAX_AGE", default=0)
+if _conn_max_age:
+    raise ImproperlyConfigured(
+        f"CONN_MAX_AGE={_conn_max_age}: persistent connections are not supported. Connections come from "
+        "a pool (DATABASE_POOL_MAX_SIZE per process; see .env.example); leave CONN_MAX_AGE unset or 0."
+    )
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"]["OPTIONS"]["pool"] = DATABASE_POOL
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# How often the live updates' Redis pub/sub connection is checked (PING) while it is idle, in seconds.
+LIVE_HEALTH_CHECK_SECONDS = env.int("LIVE_HEALTH_CHECK_SECONDS", default=30)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    "accounts.throttling.SignInThrottleBackend",  # first: refuses locked-out sign-ins (django-axes)
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -155,6 +194,67 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Sign-in throttling (django-axes; the reasoning is in accounts/throttling.py): after AXES_FAILURE_LIMIT
+# failures for one username from one client address, that pair is refused for AXES_COOLOFF_MINUTES.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_MINUTES", default=15) / 60  # hours, as django-axes counts
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins need no record of their address
+AXES_VERBOSE = False
+# Behind N reverse proxies, the client address is the N-th from the right of X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+PASSWORD_RESET_LIMIT_PER_IP = env.int("PASSWORD_RESET_LIMIT_PER_IP", default=20)  # per hour
+PASSWORD_RESET_LIMIT_PER_EMAIL = env.int("PASSWORD_RESET_LIMIT_PER_EMAIL", default=3)  # per hour
+
+# Content-Security-Policy (django-csp): scripts only from our own origin, never inline or eval'd (inline
+# handlers live in static/js); <style> elements only from files or with the response's nonce. Style
+# *attributes* stay allowed: templates set per-element layout values (grid spans, CSS variables) that way,
+# and an attribute cannot run script. Swagger UI is served locally (drf-spectacular-sidecar).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", NONCE],
+        "style-src-elem": ["'self'", NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "frame-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "report-uri": env.list("CSP_REPORT_URI", default=[]) or None,
+    },
+}
+# Browser features the product never uses are switched off for every page (accounts.middleware).
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "autoplay": [],
+    "camera": [],
+    "display-capture": [],
+    "encrypted-media": [],
+    "fullscreen": ["self"],  # present mode
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "picture-in-picture": [],
+    "publickey-credentials-get": [],
+    "screen-wake-lock": [],
+    "serial": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
+}
+
 REST_FRAMEWORK = {
     # Token first: a request without credentials gets 401 with `WWW-Authenticate: Token` (DRF answers 403
     # when the first class is SessionAuthentication, which has no such header).
@@ -162,10 +262,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "EXCEPTION_HANDLER": "journeys.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
+    # limit/offset, refused with 400 when not whole numbers in range (core/pagination.py)
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_FILTER_BACKENDS": [],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -183,6 +284,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema documents JSON bodies; forms are still read (core.serializers.BooleanField: a checkbox a
+    # form leaves out is "not sent", not false), but cannot say null, so they are not offered.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -193,26 +297,21 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "JourneyLevelEnum": "journeys.models.JourneyLevel",
         "LaneKindEnum": "journeys.models.LaneKind",
-        "AccessLevelEnum": "accounts.access.LEVELS",
+        "AccessLevelEnum": "journeys.access.LEVELS",
         "GranteeKindEnum": ["user", "team"],
         "VersionKindEnum": "journeys.models.MapVersion.Kind",
-        "TrashedKindEnum": "journeys.trash.KINDS",
-        "DiffStatusEnum": "journeys.versioning.DIFF_STATUSES",
+        "TrashedKindEnum": "journeys.services.trash.KINDS",
+        "DiffStatusEnum": "journeys.services.versioning.DIFF_STATUSES",
     },
 }
 
 
-def _celery_redis_url(url: str) -> str:
-    """Celery spells redis-py's unix socket URL `unix:///path?db=N` as `redis+socket:///path?virtual_host=N`."""
-    if not url.startswith("unix://"):
-        return url
-    path, _, query = url.removeprefix("unix://").partition("?")
-    db = dict(part.split("=", 1) for part in query.split("&") if "=" in part).get("db", "0")
-    return f"redis+socket://{path}?virtual_host={db}"
-
-
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=_celery_redis_url(REDIS_URL))
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=_celery_redis_url(REDIS_URL))
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=celery_redis_url(REDIS_URL))
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=celery_redis_url(REDIS_URL))
+# Beat's record of when each periodic task last ran; beat creates its folder (config/celery.py).
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "var" / "celerybeat-schedule")
+)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -225,4 +324,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes reports every sign-in at INFO; lockouts (WARNING) are what operators need.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

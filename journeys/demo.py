@@ -19,8 +19,9 @@ from django.db import transaction
 from accounts import services as account_services
 from accounts.models import Role, Workspace
 
-from . import services, structure
+from . import services
 from .models import Journey, JourneyLevel, LaneKind, StandardStage, Visibility
+from .services import structure
 
 WORKSPACE_NAME = "Northwind Analytics"
 

@@ -20,8 +20,10 @@ import asyncio
 import contextvars
 import json
 import logging
+import os
 import secrets
 from collections import deque
+from contextlib import suppress
 
 import redis
 import redis.asyncio as aioredis
@@ -34,9 +36,7 @@ from django.db import connection
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
-from accounts import access
-
-from . import events
+from . import access, events
 from .models import Activity, Journey
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ SUBSCRIBE_TIMEOUT_SECONDS = 5
 QUEUE_SIZE = 256  # messages a slow stream may fall behind before it is told to catch up instead
 
 RESYNC = object()  # the stream may have missed messages: compare revisions again
-CLOSED = object()  # the process lost its subscription: end the stream so the browser reconnects
+CLOSED = object()  # the hub shut down (its event loop ends): end the stream so the browser reconnects
 
 _PRESENCE_SCRIPT = """
 local zkey, hkey = KEYS[1], KEYS[2]
@@ -105,118 +105,190 @@ return {message, changed}
 
 
 class HubClosed(Exception):
-    """The hub lost its Redis subscription; a new one is made on the next join."""
+    """The hub was shut down (its event loop is ending); streams end and browsers reconnect."""
 
 
 class Hub:
-    """One Redis subscription per process (per event loop), shared by every stream that process serves."""
+    """One Redis subscription per process (per event loop), shared by every stream that process serves.
+
+    One reader task owns the pub/sub connection: it alone subscribes, unsubscribes, reads and runs redis-py's
+    health checks on it, so no two coroutines ever read that connection at once (the cause of "readuntil()
+    called while another coroutine is already waiting", which used to end every stream of the process).
+    Streams only change the set of wanted channels and wake the reader by publishing on the hub's own wake
+    channel, which it is always subscribed to. When the connection fails, the reader reconnects and
+    subscribes again; each stream then gets RESYNC (it catches up from the database) instead of being closed.
+    """
 
     def __init__(self, url: str):
-        self.redis = aioredis.Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
-        self.pubsub = self.redis.pubsub()
+        self.redis = aioredis.Redis.from_url(
+            url,
+            socket_connect_timeout=5,
+            health_check_interval=settings.LIVE_HEALTH_CHECK_SECONDS,
+            client_name=f"throughline-live-{os.getpid()}",
+        )
         self.presence_script = self.redis.register_script(_PRESENCE_SCRIPT)
-        self.queues: dict[str, set[asyncio.Queue]] = {}
-        self.ready: dict[str, asyncio.Future] = {}  # the subscription each channel's streams wait for
-        self.acks: dict[str, deque[asyncio.Future]] = {}  # SUBSCRIBEs sent, in order, awaiting Redis' ack
-        self.lock = asyncio.Lock()
+        self.wake_channel = f"throughline:live-hub:{secrets.token_hex(8)}"
+        self.queues: dict[str, set[asyncio.Queue]] = {}  # the channels wanted, with their streams' queues
+        self.waiters: dict[str, list[tuple[asyncio.Queue, asyncio.Future]]] = {}  # joins awaiting Redis' ack
+        self.confirmed: set[str] = set()  # channels whose subscription Redis has confirmed (and still holds)
+        self.expected: dict[str, deque[str]] = {}  # "subscribe"/"unsubscribe" sent, confirmations to come
+        self.subscribed: set[str] = set()  # channels subscribed or being subscribed on this connection
+        self.pubsub = None
         self.reader: asyncio.Task | None = None
         self.closed = False
+        self.failures = 0
+
+    # --------------------------------------------------------------------------- used by streams
 
     async def join(self, channel: str) -> asyncio.Queue:
         """A queue of the channel's messages, returned once Redis confirmed the subscription."""
+        if self.closed:
+            raise HubClosed
         queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_SIZE)
-        async with self.lock:
-            if self.closed:
-                raise HubClosed
-            listeners = self.queues.setdefault(channel, set())
-            listeners.add(queue)
-            if len(listeners) == 1:
-                ack = asyncio.get_running_loop().create_future()
-                self.acks.setdefault(channel, deque()).append(ack)
-                self.ready[channel] = ack
-                try:
-                    await self.pubsub.subscribe(channel)
-                except BaseException:
-                    # Not sent: no acknowledgement will come for it, so it must not take the next one.
-                    self.acks[channel].remove(ack)
-                    ack.cancel()
-                    listeners.discard(queue)
-                    self._forget(channel)
-                    raise
-                if self.reader is None:
-                    # A fresh context: the reader outlives the request that happened to start it.
-                    self.reader = asyncio.create_task(
-                        self._read(), name="throughline-live-hub", context=contextvars.Context()
-                    )
-            ready = self.ready[channel]
+        self.queues.setdefault(channel, set()).add(queue)
+        if channel in self.confirmed:
+            return queue
+        ready = asyncio.get_running_loop().create_future()
+        self.waiters.setdefault(channel, []).append((queue, ready))
         try:
+            self._start()
+            await self._wake()
             await asyncio.wait_for(asyncio.shield(ready), SUBSCRIBE_TIMEOUT_SECONDS)
         except BaseException:
+            self._drop_waiter(channel, queue)
             await self.leave(channel, queue)
             raise
         return queue
 
     async def leave(self, channel: str, queue: asyncio.Queue) -> None:
-        async with self.lock:
-            listeners = self.queues.get(channel)
-            if listeners is None:
-                return
-            listeners.discard(queue)
-            if listeners or self.closed:
-                return
-            self._forget(channel)
+        listeners = self.queues.get(channel)
+        if listeners is None or queue not in listeners:
+            return
+        listeners.discard(queue)
+        if listeners:
+            return
+        del self.queues[channel]
+        if not self.closed:
+            with suppress(redis.RedisError, OSError):  # unsubscribing late costs nothing but idle messages
+                await self._wake()
+
+    def _drop_waiter(self, channel: str, queue: asyncio.Queue) -> None:
+        waiting = [w for w in self.waiters.get(channel, []) if w[0] is not queue]
+        if waiting:
+            self.waiters[channel] = waiting
+        else:
+            self.waiters.pop(channel, None)
+
+    async def _wake(self) -> None:
+        """Have the reader look at the wanted channels now (it is blocked reading the subscription)."""
+        await self.redis.publish(self.wake_channel, b"")
+
+    def _start(self) -> None:
+        if self.reader is None or self.reader.done():
+            # A fresh context: the reader outlives the request that happened to start it.
+            self.reader = asyncio.create_task(
+                self._run(), name="throughline-live-hub", context=contextvars.Context()
+            )
+
+    # --------------------------------------------------------------------------- the reader task
+
+    async def _run(self) -> None:
+        while not self.closed:
             try:
-                await self.pubsub.unsubscribe(channel)
-            except (redis.RedisError, OSError):
-                log.warning("Could not unsubscribe from %s", channel, exc_info=True)
+                await self._connect()
+                while not self.closed:
+                    await self._reconcile()
+                    message = await self.pubsub.get_message(timeout=HEARTBEAT_SECONDS)
+                    if message is not None:
+                        self._dispatch(message)
+                    self.failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.failures += 1
+                log.warning(
+                    "Live-update subscription failed (attempt %s); reconnecting, streams stay open",
+                    self.failures,
+                    exc_info=True,
+                )
+                await self._disconnect()
+                await asyncio.sleep(min(5.0, 0.1 * 2 ** min(self.failures, 6)))
 
-    def _forget(self, channel: str) -> None:
-        if not self.queues.get(channel):
-            self.queues.pop(channel, None)
-            self.ready.pop(channel, None)
+    async def _connect(self) -> None:
+        self.pubsub = self.redis.pubsub()
+        self.confirmed.clear()
+        self.expected.clear()
+        self.subscribed.clear()
+        await self.pubsub.subscribe(self.wake_channel)
 
-    async def _read(self) -> None:
-        try:
-            while True:
-                message = await self.pubsub.get_message(timeout=HEARTBEAT_SECONDS)
-                if message is not None:
-                    self._dispatch(message)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.warning("Lost the live-update subscription; open streams will reconnect", exc_info=True)
-            await self.close()
+    async def _disconnect(self) -> None:
+        pubsub, self.pubsub = self.pubsub, None
+        self.confirmed.clear()
+        self.expected.clear()
+        self.subscribed.clear()
+        if pubsub is not None:
+            with suppress(redis.RedisError, OSError, RuntimeError):
+                await pubsub.aclose()
+
+    async def _reconcile(self) -> None:
+        """Subscribe to the channels streams want and drop the ones nobody wants any more."""
+        wanted = set(self.queues)
+        for channel in sorted(wanted - self.subscribed):
+            self.expected.setdefault(channel, deque()).append("subscribe")
+            self.subscribed.add(channel)
+            await self.pubsub.subscribe(channel)
+        for channel in sorted(self.subscribed - wanted):
+            self.expected.setdefault(channel, deque()).append("unsubscribe")
+            self.subscribed.discard(channel)
+            self.confirmed.discard(channel)
+            await self.pubsub.unsubscribe(channel)
 
     def _dispatch(self, message: dict) -> None:
         channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
-        if message["type"] == "subscribe":
-            pending = self.acks.get(channel)
-            if pending:
-                ack = pending.popleft()
-                if not ack.done():
-                    ack.set_result(True)
-            else:
-                # redis-py re-subscribed after a reconnect: messages may have been lost meanwhile.
-                self._deliver(channel, RESYNC)
-        elif message["type"] == "message":
+        kind = message["type"]
+        if channel == self.wake_channel:
+            return  # a wake-up: _reconcile runs before the next read
+        if kind in ("subscribe", "unsubscribe"):
+            expected = self.expected.get(channel)
+            if expected:
+                expected.popleft()
+            if expected:
+                return  # more confirmations of this channel are on their way: the last one decides
+            self.expected.pop(channel, None)
+            if kind == "unsubscribe":
+                self.confirmed.discard(channel)
+                return
+            # Subscribed (first time, after a reconnect, or re-subscribed by redis-py itself): streams that
+            # were already listening may have missed messages meanwhile; joining ones catch up as they start.
+            self.confirmed.add(channel)
+            joining = {id(queue) for queue, _ in self.waiters.get(channel, [])}
+            for queue in list(self.queues.get(channel, ())):
+                if id(queue) not in joining:
+                    self._put(queue, RESYNC)
+            for _, ready in self.waiters.pop(channel, []):
+                if not ready.done():
+                    ready.set_result(True)
+        elif kind == "message":
             try:
                 data = json.loads(message["data"])
             except ValueError:
                 log.warning("Ignored a malformed live message on %s", channel)
                 return
-            self._deliver(channel, data)
+            for queue in list(self.queues.get(channel, ())):
+                self._put(queue, data)
 
-    def _deliver(self, channel: str, item) -> None:
-        for queue in list(self.queues.get(channel, ())):
-            try:
-                queue.put_nowait(item)
-            except asyncio.QueueFull:
-                # The browser does not keep up: drop what it has not read, it catches up from the database.
-                while not queue.empty():
-                    queue.get_nowait()
-                queue.put_nowait(RESYNC)
+    @staticmethod
+    def _put(queue: asyncio.Queue, item) -> None:
+        try:
+            queue.put_nowait(item)
+        except asyncio.QueueFull:
+            # The browser does not keep up: drop what it has not read, it catches up from the database.
+            while not queue.empty():
+                queue.get_nowait()
+            queue.put_nowait(RESYNC)
 
     async def close(self) -> None:
+        """Shut the hub down (its event loop ends): every stream ends, browsers reconnect elsewhere."""
         if self.closed:
             return
         self.closed = True
@@ -226,18 +298,18 @@ class Hub:
                 while not queue.empty():
                     queue.get_nowait()
                 queue.put_nowait(CLOSED)
-        for pending in self.acks.values():
-            for ack in pending:
-                if not ack.done():
-                    ack.set_exception(HubClosed())
-                    ack.exception()  # retrieved: nobody may be waiting on it any more
+        for waiting in self.waiters.values():
+            for _, ready in waiting:
+                if not ready.done():
+                    ready.set_exception(HubClosed())
+                    ready.exception()  # retrieved: nobody may be waiting on it any more
         if self.reader is not None and self.reader is not asyncio.current_task():
             self.reader.cancel()
-        for closer in (self.pubsub.aclose, self.redis.aclose):
-            try:
-                await closer()
-            except (redis.RedisError, OSError):
-                pass
+            with suppress(asyncio.CancelledError):
+                await self.reader
+        await self._disconnect()
+        with suppress(redis.RedisError, OSError):
+            await self.redis.aclose()
 
     async def presence(self, journey_id: int, *, add: str = "", remove: str = "", person: dict | None = None):
         """Add, refresh or remove a stream's presence and expire stale ones; publishes when the set of people

@@ -4,14 +4,54 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Deferrable, Q
+from django.db.models import Deferrable, Func, Q
+from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from accounts.models import Workspace
+from accounts.models import Membership, Role, Workspace
+from core import fields
+from core.fields import max_chars_constraint
+from core.text import is_blank, too_long_message
 
 EMOTION_MIN, EMOTION_MAX = -3, 3
 MAX_HIERARCHY_DEPTH = 20
+
+# What people may type, in characters (code points): the same limits in forms, API and database.
+TITLE_MAX = 200  # journeys, stages, steps, lanes, version labels
+JOURNEY_DESCRIPTION_MAX = 10_000
+ELEMENT_DESCRIPTION_MAX = 5_000  # stages and steps
+CARD_TEXT_MAX = 2_000
+CARD_NOTE_MAX = 4_000
+CHANNEL_MAX = 60
+COMMENT_MAX = 4_000
+NAME_MAX = 120  # saved views
+MAX_TAGS = 20
+TAG_MAX = 50
+
+
+def validate_tags(tags) -> None:
+    """At most MAX_TAGS tags of at most TAG_MAX visible characters each; the message names the tag."""
+    tags = list(tags or [])
+    errors = []
+    if len(tags) > MAX_TAGS:
+        errors.append(ValidationError(f"At most {MAX_TAGS} tags (you have {len(tags)}).", code="max_tags"))
+    for n, tag in enumerate(tags, start=1):
+        if is_blank(tag):
+            errors.append(ValidationError(f"Tag {n} is empty or invisible.", code="blank"))
+        elif len(tag) > TAG_MAX:
+            errors.append(
+                ValidationError(
+                    f"Tag {n} (“{tag[:20]}…”): {too_long_message(TAG_MAX, len(tag))}", code="max_length"
+                )
+            )
+        elif "\x00" in tag:
+            errors.append(
+                ValidationError(f"Tag {n} contains a NUL character.", code="null_characters_not_allowed")
+            )
+    if errors:
+        raise ValidationError(errors)
 
 
 class JourneyState(models.TextChoices):
@@ -59,11 +99,52 @@ class LaneKind(models.TextChoices):
 BACKSTAGE_KINDS = frozenset({LaneKind.BACKSTAGE, LaneKind.SYSTEMS})
 
 
+# Columns of a stage, step, lane or card that record identity and history rather than what a person wrote.
+BOOKKEEPING_FIELDS = frozenset({"id", "journey", "version", "created_at", "updated_at", "created_by"})
+
+
+class MapElement:
+    """What stages, steps, lanes and cards share: which of their fields are which, read from the model
+    itself, so that a field added later is snapshotted, diffed, restored and kept in the trash without
+    anyone editing a list (the one source; bookkeeping columns are BOOKKEEPING_FIELDS or editable=False)."""
+
+    # The foreign keys that place it: a step's stage; a card's lane and step.
+    parent_fields: tuple[str, ...] = ()
+
+    @classmethod
+    def content_fields(cls) -> tuple[str, ...]:
+        """What a person edits: every editable concrete field but identity, place and bookkeeping."""
+        place = {"position", *cls.parent_fields}
+        return tuple(
+            f.name
+            for f in cls._meta.concrete_fields
+            if f.editable and not f.primary_key and f.name not in BOOKKEEPING_FIELDS and f.name not in place
+        )
+
+    @classmethod
+    def snapshot_fields(cls) -> tuple[str, ...]:
+        """What a version keeps of the element: its id, parents, position and content."""
+        return ("id", *cls.parent_fields, "position", *cls.content_fields())
+
+
 class JourneyQuerySet(models.QuerySet):
     def visible_to(self, user):
-        from accounts import access
-
-        return access.visible_journeys(user, self)
+        """Journeys the user may see, in SQL: workspace-visible ones in their workspaces, every journey in a
+        workspace they administer, the ones they own, and restricted ones granted to them or their teams.
+        The same rule as journeys.access.journey_level (a test checks the two agree on every combination)."""
+        if not user.is_authenticated:
+            return self.none()
+        member_of = Membership.objects.filter(user_id=user.pk).values("workspace_id")
+        admin_of = Membership.objects.filter(user_id=user.pk, role=Role.ADMIN).values("workspace_id")
+        granted = JourneyUserPermission.objects.filter(user_id=user.pk).values("content_object_id")
+        team_granted = JourneyGroupPermission.objects.filter(group__user=user.pk).values("content_object_id")
+        return self.filter(workspace_id__in=member_of).filter(
+            Q(visibility=Visibility.WORKSPACE)
+            | Q(workspace_id__in=admin_of)
+            | Q(owner_id=user.pk)
+            | Q(pk__in=granted)
+            | Q(pk__in=team_granted)
+        )
 
     def active(self):
         return self.filter(archived=False)
@@ -71,9 +152,9 @@ class JourneyQuerySet(models.QuerySet):
 
 class Journey(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="journeys")
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    persona = models.CharField("persona / segment", max_length=200, blank=True)
+    title = fields.CharField(max_length=TITLE_MAX)
+    description = fields.TextField(blank=True, max_length=JOURNEY_DESCRIPTION_MAX)
+    persona = fields.CharField("persona / segment", max_length=200, blank=True)
     state = models.CharField(max_length=10, choices=JourneyState.choices, default=JourneyState.CURRENT)
     level = models.CharField(max_length=12, choices=JourneyLevel.choices, default=JourneyLevel.LIFECYCLE)
     parent = models.ForeignKey(
@@ -90,7 +171,9 @@ class Journey(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_journeys"
     )
-    tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    tags = ArrayField(
+        models.CharField(max_length=TAG_MAX), default=list, blank=True, validators=[validate_tags]
+    )
     visibility = models.CharField(max_length=12, choices=Visibility.choices, default=Visibility.WORKSPACE)
     archived = models.BooleanField(default=False)
     is_template = models.BooleanField(
@@ -113,7 +196,13 @@ class Journey(models.Model):
         permissions = [("manage_journey", "Manage journey (grants, delete)")]
         indexes = [models.Index(fields=["workspace", "archived"])]
         constraints = [
-            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="journey_not_own_parent")
+            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="journey_not_own_parent"),
+            max_chars_constraint("journey", "description", JOURNEY_DESCRIPTION_MAX),
+            models.CheckConstraint(
+                condition=Q(tags__len__lte=MAX_TAGS),
+                name="journey_max_tags",
+                violation_error_message=f"At most {MAX_TAGS} tags.",
+            ),
         ]
 
     def __str__(self):
@@ -141,11 +230,11 @@ class Journey(models.Model):
         return node is not None  # deeper than any sane hierarchy: refuse too
 
 
-class Stage(models.Model):
+class Stage(MapElement, models.Model):
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="stages")
     position = models.PositiveIntegerField()
-    title = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
+    title = fields.CharField(max_length=TITLE_MAX)
+    description = fields.TextField(blank=True, max_length=ELEMENT_DESCRIPTION_MAX)
     standard_stage = models.CharField(max_length=20, choices=StandardStage.choices, blank=True)
     version = models.PositiveIntegerField(default=1)
 
@@ -154,19 +243,22 @@ class Stage(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["journey", "position"], name="stage_unique_position", deferrable=Deferrable.DEFERRED
-            )
+            ),
+            max_chars_constraint("stage", "description", ELEMENT_DESCRIPTION_MAX),
         ]
 
     def __str__(self):
         return self.title
 
 
-class Step(models.Model):
+class Step(MapElement, models.Model):
+    parent_fields = ("stage",)
+
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="steps")
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveIntegerField()
-    title = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
+    title = fields.CharField(max_length=TITLE_MAX)
+    description = fields.TextField(blank=True, max_length=ELEMENT_DESCRIPTION_MAX)
     sub_journey = models.ForeignKey(
         Journey, on_delete=models.SET_NULL, null=True, blank=True, related_name="linked_from_steps"
     )
@@ -177,7 +269,8 @@ class Step(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["stage", "position"], name="step_unique_position", deferrable=Deferrable.DEFERRED
-            )
+            ),
+            max_chars_constraint("step", "description", ELEMENT_DESCRIPTION_MAX),
         ]
 
     def __str__(self):
@@ -193,10 +286,10 @@ class Step(models.Model):
                 raise ValidationError({"sub_journey": "The sub-journey must be in the same workspace."})
 
 
-class Lane(models.Model):
+class Lane(MapElement, models.Model):
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="lanes")
     position = models.PositiveIntegerField()
-    title = models.CharField(max_length=120)
+    title = fields.CharField(max_length=TITLE_MAX)
     kind = models.CharField(max_length=20, choices=LaneKind.choices, default=LaneKind.TEXT)
     version = models.PositiveIntegerField(default=1)
 
@@ -217,17 +310,19 @@ class Lane(models.Model):
         return self.kind in BACKSTAGE_KINDS
 
 
-class Card(models.Model):
+class Card(MapElement, models.Model):
+    parent_fields = ("lane", "step")
+
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="cards")
     lane = models.ForeignKey(Lane, on_delete=models.CASCADE, related_name="cards")
     step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="cards")
     position = models.PositiveIntegerField()
-    text = models.TextField(max_length=2000)
-    note = models.TextField(blank=True, max_length=4000)
+    text = fields.TextField(max_length=CARD_TEXT_MAX, error_messages={"blank": "A card needs some text."})
+    note = fields.TextField(blank=True, max_length=CARD_NOTE_MAX)
     emotion_score = models.SmallIntegerField(
         null=True, blank=True, help_text="Emotion lanes: −3 (very negative) to +3 (very positive)."
     )
-    channel = models.CharField(max_length=60, blank=True, help_text="Touchpoint lanes: the channel.")
+    channel = fields.CharField(max_length=CHANNEL_MAX, blank=True, help_text="Touchpoint lanes: the channel.")
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -249,6 +344,8 @@ class Card(models.Model):
                 name="card_emotion_score_range",
                 violation_error_message="The emotion score must be between −3 and +3.",
             ),
+            max_chars_constraint("card", "text", CARD_TEXT_MAX),
+            max_chars_constraint("card", "note", CARD_NOTE_MAX),
         ]
         indexes = [models.Index(fields=["journey", "lane", "step", "position"])]
 
@@ -261,8 +358,6 @@ class Card(models.Model):
             errors["lane"] = "The lane belongs to another journey."
         if self.step_id and self.step.journey_id != self.journey_id:
             errors["step"] = "The step belongs to another journey."
-        if not (self.text or "").strip():
-            errors["text"] = "A card needs some text."
         if errors:
             raise ValidationError(errors)
 
@@ -289,6 +384,22 @@ class Activity(models.Model):
         return self.summary
 
 
+def _snapshot_count(key: str) -> models.GeneratedField:
+    """How many elements a snapshot holds under `key`, stored beside it (0 when the key is missing)."""
+    return models.GeneratedField(
+        expression=Coalesce(
+            Func(
+                KeyTransform(key, "snapshot"),
+                function="jsonb_array_length",
+                output_field=models.IntegerField(),
+            ),
+            0,
+        ),
+        output_field=models.IntegerField(),
+        db_persist=True,
+    )
+
+
 class MapVersion(models.Model):
     """A snapshot of a whole map: named on demand, automatic before a restore and hourly while editing."""
 
@@ -299,10 +410,16 @@ class MapVersion(models.Model):
         REVIEW = "review", "Confirmed by a review"
 
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="versions")
-    label = models.CharField(max_length=200, blank=True)
+    label = fields.CharField(max_length=TITLE_MAX, blank=True, help_text="Empty for automatic versions.")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NAMED)
     revision = models.PositiveIntegerField(help_text="The journey's revision when the snapshot was taken.")
     snapshot = models.JSONField(help_text="Stages, steps, lanes and cards with their ids, as in the map API.")
+    # Counted by PostgreSQL once, when the version is written (stored generated columns): the versions list
+    # shows them without reading, and decompressing, every snapshot.
+    stage_count = _snapshot_count("stages")
+    step_count = _snapshot_count("steps")
+    lane_count = _snapshot_count("lanes")
+    card_count = _snapshot_count("cards")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -320,7 +437,7 @@ class TrashedItem(models.Model):
     """A deleted stage, step, lane or card with everything under it, so the deletion can be undone."""
 
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="trash")
-    kind = models.CharField(max_length=10)  # stage | step | lane | card
+    kind = models.CharField(max_length=10)  # stage | step | lane | card | restore (what a restore removed)
     title = models.CharField(max_length=200)
     payload = models.JSONField()
     deleted_by = models.ForeignKey(
@@ -348,7 +465,7 @@ class Comment(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    body = models.TextField(max_length=4000)
+    body = fields.TextField(max_length=COMMENT_MAX)
     mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in")
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
@@ -360,6 +477,7 @@ class Comment(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["journey", "card"])]
+        constraints = [max_chars_constraint("comment", "body", COMMENT_MAX)]
 
     def __str__(self):
         return self.body[:60]
@@ -369,7 +487,7 @@ class SavedView(models.Model):
     """A named present-mode view of a map (which lanes show); anyone with access opens it by link."""
 
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="saved_views")
-    name = models.CharField(max_length=120)
+    name = fields.CharField(max_length=NAME_MAX)
     hidden_lanes = ArrayField(models.BigIntegerField(), default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

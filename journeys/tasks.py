@@ -2,10 +2,11 @@
 
 from celery import shared_task
 
-from . import versioning
+from .services import versioning
+from .services.changes import AUTO_VERSION_TASK
 
 
-@shared_task(name="journeys.version_auto")
+@shared_task(name=AUTO_VERSION_TASK)
 def version_auto(journey_id: int) -> int | None:
     """The hourly automatic version of a map; does nothing when one exists from within the hour (or nothing
     changed since the latest), so retries and duplicates are harmless. Returns the new version's id."""

@@ -1,6 +1,10 @@
 from django.urls import path
 
-from . import live, views, views_editor, views_structure, views_versions
+from . import live
+from .views import editor as views_editor
+from .views import journeys as views
+from .views import structure as views_structure
+from .views import versions as views_versions
 
 app_name = "journeys"
 urlpatterns = [
@@ -8,6 +12,7 @@ urlpatterns = [
     path("new/", views.journey_create, name="create"),
     path("<int:pk>/", views.journey_map, name="map"),
     path("<int:pk>/grid/", views.journey_map_grid, name="map_grid"),
+    path("<int:pk>/cells/", views_editor.cells, name="map_cells"),
     path("<int:pk>/live/", live.journey_live, name="live"),
     path("<int:pk>/settings/", views.journey_settings, name="settings"),
     path("<int:pk>/access/", views.journey_access, name="access"),
@@ -59,4 +64,5 @@ urlpatterns = [
     ),
     path("<int:pk>/trash/<int:item_id>/restore/", views_versions.trash_restore, name="trash_restore"),
     path("<int:pk>/cards/<int:card_id>/comments/", views_versions.card_comments, name="card_comments"),
+    path("<int:pk>/people/", views_versions.journey_people, name="people"),
 ]

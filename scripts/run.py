@@ -2,7 +2,8 @@
 
 Starts embedded PostgreSQL/Redis when DATABASE_URL/REDIS_URL are unset, migrates, loads the demo data once,
 then runs the three processes until Ctrl-C, which stops all of them and then the embedded servers.
-Variables: PORT (8000), HOST (127.0.0.1), DEBUG (1), RELOAD (1: restart the web server on code changes).
+Variables: PORT (8000), HOST (127.0.0.1), DEBUG (1), RELOAD (1: restart the web server on code changes),
+WORKER_CONCURRENCY (2: Celery worker processes, each with its own database connection pool).
 """
 
 from __future__ import annotations
@@ -147,6 +148,8 @@ def main() -> int:
         print(f"Port {port} on {host} is taken. Choose another: PORT=8001 make run", file=sys.stderr)
         return 1
 
+    # Beat's schedule file and the embedded servers live here, whichever servers are used.
+    VAR_DIR.mkdir(exist_ok=True)
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     processes: list[Process] = []
@@ -164,12 +167,13 @@ def main() -> int:
                 web = [*uvicorn, "--host", host, "--port", str(port)]
                 if debug and truthy(os.environ.get("RELOAD", "1")):
                     web += reload_options()
-                schedule = str(VAR_DIR / "celerybeat-schedule")
+                concurrency = os.environ.get("WORKER_CONCURRENCY", "2")
                 processes.append(Process("web", web, env))
-                processes.append(Process("worker", [*celery, "worker", "--loglevel", "INFO"], env))
                 processes.append(
-                    Process("beat", [*celery, "beat", "--loglevel", "INFO", "-s", schedule], env)
+                    Process("worker", [*celery, "worker", "--loglevel", "INFO", "-c", concurrency], env)
                 )
+                # Its schedule file: CELERY_BEAT_SCHEDULE_FILENAME (var/celerybeat-schedule).
+                processes.append(Process("beat", [*celery, "beat", "--loglevel", "INFO"], env))
 
                 shown = "localhost" if host in {"0.0.0.0", "::"} else host  # noqa: S104
                 while not port_answers(shown, port):

@@ -25,7 +25,6 @@ import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -41,6 +40,15 @@ def load_dotenv() -> None:
         import environ
 
         environ.Env.read_env(env_file)
+
+
+def _service_urls():
+    """config/service_urls.py, which builds the URLs every process of the project reads the same way."""
+    if str(BASE_DIR) not in sys.path:
+        sys.path.insert(0, str(BASE_DIR))
+    from config import service_urls
+
+    return service_urls
 
 
 def _pid_alive(pid: int) -> bool:
@@ -71,10 +79,10 @@ class EmbeddedPostgres:
         self._server = get_server(self.data_dir, cleanup_mode="stop")
         info = self._server.get_postmaster_info()
         self._create_database()
-        if info.socket_dir is None:
-            return f"postgres://postgres@{info.hostname}:{info.port}/{self.database}"
-        # libpq's form for a unix socket folder, which psql and psycopg take as it is too.
-        return f"postgres://postgres@/{self.database}?host={quote(str(info.socket_dir))}"
+        host = str(info.socket_dir) if info.socket_dir is not None else info.hostname
+        return _service_urls().database_url(
+            {"USER": "postgres", "HOST": host, "PORT": info.port, "NAME": self.database}
+        )
 
     def _forget_dead_handles(self, server_class) -> None:
         # The library counts the processes using a server in a file and stops it when the last one exits.
@@ -168,7 +176,7 @@ class EmbeddedRedis:
             if not self._answers():
                 self._spawn()
             self.clients_file.write_text(json.dumps([*clients, os.getpid()]))
-        return f"unix://{self.socket}?db={db}"
+        return _service_urls().redis_socket_url(self.socket, db)
 
     def _spawn(self) -> None:
         import redis

@@ -5,6 +5,8 @@ anonymous · outsider (member of another workspace) · viewer · editor · manag
 guardian `manage` grant on both journeys) · admin (workspace admin).
 """
 
+import uuid
+
 import pytest
 
 from accounts.models import Role
@@ -12,6 +14,16 @@ from journeys import services as journey_services
 from journeys.models import Visibility
 
 from . import factories
+
+# Fixtures that start processes or a Celery worker: their tests are marked `services`, which .ci/run runs
+# against TCP PostgreSQL and Redis too (the whole suite runs on the embedded servers' unix sockets).
+SERVICE_FIXTURES = {"worker", "servers"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.services)
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +35,8 @@ def _test_settings(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Rate-limit counters live in Redis, outside the test database: each test counts afresh.
+    settings.THROTTLE_KEY_PREFIX = f"test-throttle:{uuid.uuid4().hex}"
 
 
 @pytest.fixture

@@ -1,12 +1,21 @@
 """The authorization matrix: who gets which status on every URL of the project.
 
-Two tests keep it honest:
+These tests keep it honest:
 
-* ``test_every_url_has_expectations`` walks the whole URLconf (through every ``include``) and fails,
-  listing the names, when a URL has no row in ``EXPECTATIONS`` (so a URL added without a permission
-  decision fails the suite). ``test_every_row_names_a_url`` fails on rows whose URL no longer exists.
+* ``test_every_url_has_expectations`` walks the whole URLconf (through every ``include``, API routes and
+  the live stream included) and fails, listing the names, when a URL has no row in ``EXPECTATIONS`` (so a
+  URL added without a permission decision fails the suite). ``test_every_url_name_is_one_route`` fails
+  when two routes share a name (the matrix would only ever request one of them), and
+  ``test_every_row_names_a_url`` on rows whose URL no longer exists.
 * ``test_matrix`` runs every case × persona, checks the status and, for a refused write, that nothing in
-  the database changed.
+  the database changed: every row of every table, read from PostgreSQL itself (auto-created many-to-many
+  tables such as team members, mentions and user groups, guardian's, tokens and sessions included; only
+  ``VOLATILE_TABLES`` in tests/checks.py are left out, each with its reason). A refusal is a 4xx, an
+  anonymous visitor sent to sign in, or a 200 to a case marked ``form_again=True`` (a page showing its
+  form again with errors: mark every write case whose 200 means that).
+* ``test_unlisted_methods_answer_405`` tries every method a row does not list (GET, POST, PUT, PATCH,
+  DELETE, OPTIONS; HEAD where GET is not listed) as every persona: each must answer 405 with an honest
+  ``Allow`` header and change nothing. So a row lists *every* method its URL serves.
 
 Personas (tests/conftest.py), in the order of every expectation tuple::
 
@@ -56,23 +65,25 @@ gate; one row below checks that none of our personas, who are not staff, get in)
 media patterns (only present when DEBUG serves files). Every other pattern must be named.
 """
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 from django.shortcuts import resolve_url
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.test import Client
+from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from accounts import services as account_services
-from journeys import comments as journey_comments
 from journeys import services as journey_services
-from journeys import structure, versioning
+from journeys.services import comments as journey_comments
+from journeys.services import structure, versioning
 
+from .checks import VOLATILE_TABLES, database_changes, database_rows, database_tables, url_routes
 from .conftest import PERSONAS
 from .factories import PASSWORD
 
@@ -100,10 +111,10 @@ API_MANAGE_RESTRICTED = (401, 404, 404, 404, 200, 200)
 API_LIST = (401, 200, 200, 200, 200, 200)  # lists filter by visibility: outsiders get their own (empty) list
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Every method tried on every route: those a row does not list must answer 405 (HEAD is GET's, see below).
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 EXCLUDED_NAMESPACES = ("admin",)
 EXEMPT_UNNAMED_PREFIXES = ("static/", "media/", "^static/", "^media/")
-# Tables not compared when checking that a refused write changed nothing (they change on any request).
-UNTRACKED_MODELS = {"sessions.session", "admin.logentry", "contenttypes.contenttype", "auth.permission"}
 
 
 # ------------------------------------------------------------------------------------ row helpers
@@ -155,6 +166,9 @@ class Case:
     headers: dict | None = None
     location: Any = None
     label: str = ""
+    # A 200 to this write is its form shown again with errors (a refusal: nothing may change). Pages
+    # redirect after a write that went through; the editor's HTMX fragments answer 200 *with* the write.
+    form_again: bool = False
 
     def statuses(self, on: str) -> dict:
         table = self.restricted if on == "restricted_journey" else self.expect
@@ -429,7 +443,22 @@ EXPECTATIONS: dict[str, list[Case]] = {
     # ---- Pages (accounts/views.py, journeys/views.py). Page writes answer 302 (back to the page) on success.
     # Sign-in and passwords: Django's auth views; signed-in people skip the sign-in page.
     "accounts:login": [
-        Case("GET", expect=(200, 302, 302, 302, 302, 302), location=lambda o: reverse("journeys:list"))
+        Case("GET", expect=(200, 302, 302, 302, 302, 302), location=lambda o: reverse("journeys:list")),
+        Case(
+            "POST",
+            data=lambda o: {"username": o.editor.username, "password": PASSWORD},
+            expect=(302,) * 6,
+            location=lambda o: reverse("journeys:list"),
+        ),
+        # A wrong password shows the form again (200) and signs nobody in.
+        Case(
+            "POST",
+            data=lambda o: {"username": o.editor.username, "password": "not-the-password"},
+            expect=(200, 302, 302, 302, 302, 302),
+            location=lambda o: reverse("journeys:list"),
+            label="wrong",
+            form_again=True,
+        ),
     ],
     "accounts:logout": [Case("POST", expect=(302,) * 6, location=lambda o: reverse("accounts:login"))],
     "accounts:password_change": [
@@ -455,17 +484,30 @@ EXPECTATIONS: dict[str, list[Case]] = {
         ),
     ],
     "accounts:password_reset_done": [Case("GET", expect=ALL_OK)],
-    "accounts:password_reset_confirm": [Case("GET", {"uidb64": "MQ", "token": "bad-token"}, expect=ALL_OK)],
+    # A link with a bad token shows "this link is no longer valid" (200) to every method it serves, and a
+    # post to it changes no password.
+    "accounts:password_reset_confirm": [
+        Case("GET", {"uidb64": "MQ", "token": "bad-token"}, expect=ALL_OK),
+        Case(
+            "POST",
+            {"uidb64": "MQ", "token": "bad-token"},
+            data={"new_password1": "matrix-pass-2025!", "new_password2": "matrix-pass-2025!"},
+            expect=ALL_OK,
+            form_again=True,
+        ),
+    ],
     "accounts:password_reset_complete": [Case("GET", expect=ALL_OK)],
-    # An invitation link works for whoever holds it: visitors sign up (an empty form is 200 with errors),
-    # signed-in people join with one click.
+    # An invitation link shows to whoever holds it, but only its invitee (here: the outsider's address)
+    # may accept: visitors sign up (an empty form is 200 with errors), the invitee joins with one click,
+    # anyone signed in with another address is refused (403, told to sign out) and nothing changes.
     "accounts:invitation_accept": [
         Case("GET", kw(token="invitation.token"), expect=ALL_OK),
         Case(
             "POST",
             kw(token="invitation.token"),
-            expect=(200, 302, 302, 302, 302, 302),
+            expect=(200, 302, 403, 403, 403, 403),
             location=lambda o: reverse("journeys:list"),
+            form_again=True,
         ),
     ],
     # Everyone signed in may start a workspace; switching is for members of the target workspace.
@@ -522,9 +564,29 @@ EXPECTATIONS: dict[str, list[Case]] = {
         Case("GET", expect=PAGE_MEMBER),
         Case("GET", expect=PAGE_MEMBER, query={"q": "life"}, headers={"HX-Request": "true"}, label="htmx"),
     ],
-    "journeys:create": [Case("GET", expect=(302, 200, 403, 200, 403, 200))],
+    # The outsider's current workspace is their own, where the admin is no member: their post shows the form
+    # again with the owner refused (200) and creates nothing.
+    "journeys:create": [
+        Case("GET", expect=(302, 200, 403, 200, 403, 200)),
+        Case(
+            "POST",
+            data=lambda o: {
+                "title": "New journey",
+                "level": "lifecycle",
+                "state": "current",
+                "start": "blank",
+                "owner": o.admin.pk,
+                "visibility": "workspace",
+            },
+            expect=(302, 200, 403, 302, 403, 302),
+            form_again=True,
+        ),
+    ],
     "journeys:map": [Case("GET", kw(pk="journey.pk"), expect=PAGE_VIEW, restricted=PAGE_VIEW_RESTRICTED)],
     "journeys:map_grid": [
+        Case("GET", kw(pk="journey.pk"), expect=PAGE_VIEW, restricted=PAGE_VIEW_RESTRICTED)
+    ],
+    "journeys:map_cells": [
         Case("GET", kw(pk="journey.pk"), expect=PAGE_VIEW, restricted=PAGE_VIEW_RESTRICTED)
     ],
     "journeys:settings": [
@@ -773,6 +835,10 @@ EXPECTATIONS: dict[str, list[Case]] = {
             restricted=(401, 404, 404, 404, 201, 201),
         ),
     ],
+    # The people an @mention may name: whoever sees the journey may ask (and gets only people who see it).
+    "journeys-api:journey-people": [
+        Case("GET", kw(pk="journey.pk"), query={"q": "a"}, expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+    ],
     "journeys-api:comment-detail": [
         Case("GET", kw(pk="comment.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
         # The comment is the admin's: only its author and managers delete it.
@@ -866,6 +932,10 @@ EXPECTATIONS: dict[str, list[Case]] = {
             restricted=PAGE_EDIT_RESTRICTED,
             label="resolve",
         ),
+    ],
+    # The comment box's @mention autocomplete (JSON): everyone who sees the journey, as for commenting.
+    "journeys:people": [
+        Case("GET", kw(pk="journey.pk"), query={"q": "a"}, expect=PAGE_VIEW, restricted=PAGE_VIEW_RESTRICTED),
     ],
     # ---- The map editor (journeys/views_editor.py): HTMX fragments for editors. Writes answer 200 with the
     # grid or the card (the editor swaps it in); viewers get 403, outsiders and non-granted members 404.
@@ -1051,9 +1121,9 @@ BUILDERS: dict[str, Any] = {
     "comment": lambda o: journey_comments.comment_create(
         card_id=o.emotion_card.pk, by=o.admin, body="Where is this from?"
     ),
-    # An open invitation to the workspace, for the invitation pages.
+    # An open invitation to the workspace, sent to the outsider's address, for the invitation pages.
     "invitation": lambda o: account_services.invitation_create(
-        workspace=o.workspace, email="newcomer@example.com", role="editor", by=o.admin
+        workspace=o.workspace, email=o.outsider.email, role="editor", by=o.admin
     ),
     # The editor's API token, made before the request: asking for it again then changes nothing.
     "editor_token": lambda o: Token.objects.get_or_create(user=o.editor)[0],
@@ -1070,52 +1140,72 @@ BUILDERS: dict[str, Any] = {
 # ------------------------------------------------------------------------------------ URLconf walking
 
 
-def url_names(resolver=None, namespace: str = "", prefix: str = ""):
-    """(qualified name or None, route, namespace) of every pattern, through every include."""
-    resolver = resolver or get_resolver()
-    for pattern in resolver.url_patterns:
-        route = prefix + str(pattern.pattern)
-        if isinstance(pattern, URLResolver):
-            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-            yield from url_names(pattern, inner, route)
-        elif isinstance(pattern, URLPattern):
-            yield (f"{namespace}{pattern.name}" if pattern.name else None), route, namespace
+def _checked_routes():
+    """(routes with a name, unnamed routes) of the URLconf, minus the admin and DEBUG's file serving."""
+    named, unnamed = [], []
+    for route in url_routes():
+        if route.namespace.split(":", 1)[0] in EXCLUDED_NAMESPACES:
+            continue
+        if route.name is None:
+            if not route.route.startswith(EXEMPT_UNNAMED_PREFIXES):
+                unnamed.append(route.route)
+            continue
+        named.append(route)
+    return named, unnamed
 
 
-def _checked_names() -> tuple[set[str], list[str]]:
-    names, unnamed = set(), []
-    for name, route, namespace in url_names():
-        if namespace.split(":", 1)[0] in EXCLUDED_NAMESPACES:
-            continue
-        if name is None:
-            if not route.startswith(EXEMPT_UNNAMED_PREFIXES):
-                unnamed.append(route)
-            continue
-        names.add(name)
-    return names, unnamed
+def _route(name: str):
+    return next(route for route in url_routes() if route.name == name)
 
 
 def test_every_url_has_expectations():
-    names, unnamed = _checked_names()
-    missing = sorted(names - set(EXPECTATIONS))
+    named, unnamed = _checked_routes()
+    missing = sorted({route.name for route in named} - set(EXPECTATIONS))
     assert not unnamed, f"URL patterns without a name (name them so the matrix can cover them): {unnamed}"
     assert not missing, (
         "URLs without a row in EXPECTATIONS (tests/test_authorization_matrix.py):\n  " + "\n  ".join(missing)
     )
 
 
+def test_every_url_name_is_one_route():
+    # The matrix reaches a route through its name: a second route under a name already taken would never be
+    # requested (reverse() finds only one of them), so it would serve with no permission decision at all.
+    routes: dict[str, list[str]] = {}
+    for route in url_routes():
+        if route.name:
+            routes.setdefault(route.name, []).append(route.route)
+    duplicates = {name: found for name, found in routes.items() if len(found) > 1}
+    assert not duplicates, f"URL names used by more than one route: {duplicates}"
+
+
 def test_every_row_names_a_url():
-    all_names = {name for name, _, _ in url_names() if name}
+    all_names = {route.name for route in url_routes() if route.name}
     stale = sorted(set(EXPECTATIONS) - all_names)
     assert not stale, f"Rows for URLs that do not exist: {stale}"
 
 
+def test_every_row_lists_a_method_once():
+    # Two cases of one method are fine when they differ (a label, HTMX headers); unknown methods are not.
+    for name, cases in EXPECTATIONS.items():
+        assert cases, f"{name}: a row needs at least one case"
+        for case in cases:
+            assert case.method.upper() in HTTP_METHODS, f"{name}: unknown method {case.method}"
+        labels = [
+            (case.method.upper(), case.label, tuple(sorted((case.headers or {}).items()))) for case in cases
+        ]
+        assert len(labels) == len(set(labels)), f"{name}: two cases of one method need a label"
+
+
 def test_walker_sees_included_namespaces():
-    # The walker must descend into includes: the admin's namespaced names prove it does.
-    names = {name for name, _, _ in url_names() if name}
-    assert "admin:index" in names and "home" in names
-    checked, _ = _checked_names()
-    assert "admin:index" not in checked and "api-schema" in checked
+    # The walker must descend into includes: the admin's namespaced names prove it does, and so do the API's
+    # routes and the live stream, which sit two includes deep.
+    names = {route.name for route in url_routes() if route.name}
+    assert {"admin:index", "home", "journeys:live", "journeys-api:card-detail"} <= names
+    checked = {route.name for route in _checked_routes()[0]}
+    assert (
+        "admin:index" not in checked and {"api-schema", "journeys:live", "accounts-api:auth-token"} <= checked
+    )
+    assert _route("journeys-api:card-detail").is_api and not _route("journeys:map").is_api
 
 
 # ------------------------------------------------------------------------------------ the objects of a case
@@ -1156,22 +1246,49 @@ class Objects:
         raise AttributeError(f"No object “{name}” for the matrix: add a builder to BUILDERS.")
 
 
-def _db_state() -> dict:
-    """Every row of every tracked table (test databases are small), to prove a refused write wrote nothing."""
-    state = {}
-    for model in apps.get_models():
-        if model._meta.label_lower in UNTRACKED_MODELS or model._meta.proxy:
-            continue
-        state[model._meta.label_lower] = list(model._default_manager.order_by("pk").values_list())
-    return state
+@functools.cache
+def _is_api(name: str) -> bool:
+    return _route(name).is_api
 
 
-def _diff(before: dict, after: dict) -> list[str]:
-    return [
-        f"{label}: {len(before[label])} → {len(after[label])} rows"
-        for label in before
-        if before[label] != after[label]
-    ]
+def _send(client, method: str, url: str, *, api: bool, data=None, headers=None):
+    """One request the way a browser (form posts) or an API client (JSON) sends it."""
+    headers = headers or {}
+    if method in SAFE_METHODS:
+        return client.generic(method, url, headers=headers)
+    if api:
+        return client.generic(
+            method, url, json.dumps(data or {}), content_type="application/json", headers=headers
+        )
+    if method == "POST":
+        return client.post(url, data or {}, headers=headers)
+    return client.generic(
+        method,
+        url,
+        urlencode(data or {}, doseq=True),
+        content_type="application/x-www-form-urlencoded",
+        headers=headers,
+    )
+
+
+def _body(response) -> bytes:
+    return b"<stream>" if getattr(response, "streaming", False) else response.content[:300]
+
+
+def _sent_to_login(response) -> bool:
+    return response.status_code == 302 and response["Location"].startswith(resolve_url(settings.LOGIN_URL))
+
+
+def _is_refusal(response, *, persona: str, case: Case) -> bool:
+    """Did the server refuse this write? Then the database must be as it was before the request.
+
+    Refusals: every 4xx/5xx; an anonymous visitor sent to sign in (302) or asked to (401); and a 200 to a
+    case marked ``form_again`` (the form shown again with its errors)."""
+    if response.status_code >= 400:
+        return True
+    if persona == "anonymous" and (response.status_code == 401 or _sent_to_login(response)):
+        return True
+    return case.form_again and response.status_code == 200
 
 
 def _cases():
@@ -1182,6 +1299,12 @@ def _cases():
                 for persona in PERSONAS:
                     tag = "-".join(filter(None, [case.label or str(index), case.method, on, persona]))
                     yield pytest.param(name, case, on, persona, id=f"{name}[{tag}]")
+
+
+def _login(client, user) -> None:
+    client.logout()
+    if user is not None:
+        client.force_login(user)
 
 
 @pytest.mark.parametrize(("name", "case", "on", "persona"), list(_cases()))
@@ -1195,57 +1318,146 @@ def test_matrix(name, case, on, persona, request, client, db):
     data = _resolve(case.data, objects)
     expected_location = _resolve(case.location, objects)
     expected = case.statuses(on)[persona]
-    if user is not None:
-        client.force_login(user)
+    _login(client, user)
 
     method = case.method.upper()
-    fmt = case.format or ("json" if name.split(":", 1)[0].endswith("-api") else "form")
-    headers = case.headers or {}
+    api = _is_api(name) if case.format is None else case.format == "json"
     is_write = method not in SAFE_METHODS
-    before = _db_state() if is_write else None
-    if method in SAFE_METHODS:
-        response = client.generic(method, url, headers=headers)
-    elif fmt == "json":
-        response = client.generic(
-            method, url, json.dumps(data or {}), content_type="application/json", headers=headers
-        )
-    elif method == "POST":
-        response = client.post(url, data or {}, headers=headers)
-    else:
-        response = client.generic(
-            method,
-            url,
-            urlencode(data or {}, doseq=True),
-            content_type="application/x-www-form-urlencoded",
-            headers=headers,
-        )
+    before = database_rows() if is_write else None
+    response = _send(client, method, url, api=api, data=data, headers=case.headers)
 
-    body = response.content[:300] if not getattr(response, "streaming", False) else b"<stream>"
     assert response.status_code == expected, (
-        f"{method} {url} as {persona}: expected {expected}, got {response.status_code}: {body!r}"
+        f"{method} {url} as {persona}: expected {expected}, got {response.status_code}: {_body(response)!r}"
     )
     if response.status_code == 302:
         location = response["Location"]
         if expected_location is not None:
             assert location.split("?")[0] == expected_location, f"redirected to {location}"
         elif persona == "anonymous":
-            assert location.startswith(resolve_url(settings.LOGIN_URL)), f"anonymous sent to {location}"
+            assert _sent_to_login(response), f"anonymous sent to {location}"
     if response.status_code == 401:
         assert response.has_header("WWW-Authenticate"), "a 401 must say how to authenticate"
-    refused = persona == "anonymous" or expected >= 400
-    if is_write and refused:
-        changes = _diff(before, _db_state())
-        assert not changes, f"refused {method} {url} as {persona} still changed: {changes}"
+    if is_write and _is_refusal(response, persona=persona, case=case):
+        changes = database_changes(before, database_rows())
+        assert not changes, f"refused {method} {url} as {persona} still changed:\n" + "\n".join(changes)
 
 
-def test_db_state_sees_a_write(journey, admin):
-    # The "refused writes change nothing" check is only as good as the snapshot: prove it sees a write.
-    from journeys import services as journey_services
+# ------------------------------------------------------------------------------------ methods without a row
 
-    before = _db_state()
+
+def _unlisted(name: str) -> list[str]:
+    """The methods a row does not list. HEAD is left out where GET is listed: Django answers HEAD by running
+    the GET view and dropping the body, so it can do nothing GET cannot."""
+    listed = {case.method.upper() for case in EXPECTATIONS[name]}
+    return [m for m in HTTP_METHODS if m not in listed and not (m == "HEAD" and "GET" in listed)]
+
+
+def _allowed(response) -> set[str]:
+    return {m.strip().upper() for m in response.get("Allow", "").split(",") if m.strip()}
+
+
+def _route_params():
+    for name, cases in sorted(EXPECTATIONS.items()):
+        if not _unlisted(name) or name.split(":", 1)[0] in EXCLUDED_NAMESPACES:
+            continue
+        ons = ["journey"] + (["restricted_journey"] if any(c.restricted is not None for c in cases) else [])
+        for on in ons:
+            yield pytest.param(name, on, id=f"{name}[{on}]")
+
+
+@pytest.mark.parametrize(("name", "on"), list(_route_params()))
+def test_unlisted_methods_answer_405(name, on, request, client, db):
+    """Every method a row does not list answers 405 and changes nothing, for every persona.
+
+    The one leeway: a visitor who is not signed in may be sent to sign in (302/401) first, exactly as on the
+    methods the row lists. OPTIONS may also answer 200 when its ``Allow`` header lists no method beyond the
+    row's (DRF and Django's class-based views describe themselves that way)."""
+    cases = EXPECTATIONS[name]
+    listed = {case.method.upper() for case in cases}
+    objects = Objects(request, on)
+    url = reverse(name, kwargs=_resolve(cases[0].kwargs, objects) or None)
+    query = _resolve(cases[0].query, objects)
+    if query:
+        url = f"{url}?{urlencode(query, doseq=True)}"
+    api = _is_api(name) if cases[0].format is None else cases[0].format == "json"
+    anonymous_refusals = {
+        case.statuses(on)["anonymous"] for case in cases if on == "journey" or case.restricted
+    }
+    anonymous_refused = anonymous_refusals <= {302, 401}
+
+    wrong: dict[str, list[str]] = {}  # what went wrong → the personas it happened to
+    for persona in PERSONAS:
+        _login(client, None if persona == "anonymous" else getattr(objects, persona))
+        before = database_rows()
+        for method in _unlisted(name):
+            response = _send(client, method, url, api=api, headers=cases[0].headers)
+            status, allow = response.status_code, _allowed(response) - {"HEAD", "OPTIONS"}
+            if status == 405:
+                # A 405 must tell the truth about what the route serves (RFC 9110: Allow is required).
+                problem = None if allow == listed - {"HEAD", "OPTIONS"} else f"405 with Allow {sorted(allow)}"
+            elif persona == "anonymous" and anonymous_refused and (status == 401 or _sent_to_login(response)):
+                problem = None
+            elif method == "OPTIONS" and status == 200 and response.has_header("Allow"):
+                problem = None if allow <= listed else f"200 with Allow {sorted(allow)}"
+            else:
+                problem = f"{status}"
+            if problem:
+                wrong.setdefault(f"{method} → {problem}", []).append(persona)
+        changes = database_changes(before, database_rows())
+        if changes:
+            wrong.setdefault("changed the database:\n" + "\n".join(changes), []).append(persona)
+    assert not wrong, f"{url} (the row lists {sorted(listed)}):\n  " + "\n  ".join(
+        f"{problem} for {', '.join(personas)}" for problem, personas in wrong.items()
+    )
+
+
+# ------------------------------------------------------------------------------------ the snapshot itself
+
+
+def test_database_rows_see_every_kind_of_write(journey, admin, editor, viewer, workspace):
+    # The "refused writes change nothing" check is only as good as the snapshot: prove it sees a new row,
+    # a changed row whose table keeps its count, rows of auto-created many-to-many tables (team members,
+    # comment mentions, user groups) and of third-party apps (guardian grants, DRF tokens).
+    from django.contrib.auth.models import Group
+
+    def changed_tables(write) -> set[str]:
+        before = database_rows()
+        write()
+        return {change.split(":", 1)[0] for change in database_changes(before, database_rows())}
+
     lane = journey.lanes.order_by("position").first()
     step = journey.steps.order_by("stage__position", "position").first()
-    journey_services.card_create(lane_id=lane.pk, step_id=step.pk, by=admin, text="New finding")
-    changes = _diff(before, _db_state())
-    assert any(change.startswith("journeys.card:") for change in changes)
-    assert any(change.startswith("journeys.activity:") for change in changes)
+    card = journey_services.card_create(lane_id=lane.pk, step_id=step.pk, by=admin, text="New finding")
+    assert {"journeys_card", "journeys_activity"} <= changed_tables(
+        lambda: journey_services.card_create(lane_id=lane.pk, step_id=step.pk, by=admin, text="Another")
+    )
+    # An UPDATE keeps every count: only content shows it.
+    assert "accounts_user" in changed_tables(
+        lambda: type(viewer).objects.filter(pk=viewer.pk).update(first_name="C")
+    )
+    team = account_services.team_create(workspace=workspace, name="Guild", members=[editor])
+    assert changed_tables(lambda: team.members.add(viewer)) == {"accounts_team_members"}
+    assert "journeys_comment_mentions" in changed_tables(
+        lambda: journey_comments.comment_create(card_id=card.pk, by=admin, body="Is this right, @charlie?")
+    )
+    group = Group.objects.create(name="Staff")
+    assert changed_tables(lambda: viewer.groups.add(group)) == {"accounts_user_groups"}
+    assert "journeys_journeyuserpermission" in changed_tables(
+        lambda: journey_services.journey_grant_set(
+            journey_id=journey.pk, by=admin, grantee=viewer, level="edit"
+        )
+    )
+    assert changed_tables(lambda: Token.objects.create(user=viewer)) == {"authtoken_token"}
+    # Sessions are in too: signing in writes a session (and the user's last_login).
+    assert changed_tables(lambda: Client().force_login(viewer)) == {"django_session", "accounts_user"}
+
+
+def test_database_rows_cover_every_table_of_every_model(db):
+    from django.apps import apps
+
+    tables = set(database_rows())
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.managed and not model._meta.proxy and model._meta.db_table not in VOLATILE_TABLES:
+            assert model._meta.db_table in tables, model._meta.label
+    # Each table left out is one that exists (a stale entry would hide nothing, but mislead the reader).
+    assert set(VOLATILE_TABLES) <= set(database_tables())

@@ -25,7 +25,20 @@
     if (event.target.matches("select[data-autosubmit]")) event.target.form.requestSubmit();
   });
 
+  // Escape closes the open menus; focus goes back to the button that opened the menu it was in (never to
+  // <body>), and this Escape does nothing else (one Escape, one layer).
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") closeMenus(null);
+    if (event.key !== "Escape") return;
+    var open = document.querySelectorAll("details.menu[open]");
+    if (!open.length) return;
+    var active = document.activeElement;
+    var back = null;
+    open.forEach(function (menu) {
+      if (menu.contains(active) || menu.matches(":hover")) back = back || menu.querySelector(":scope > summary");
+      menu.removeAttribute("open");
+    });
+    if (back) back.focus();
+    event.preventDefault();
+    event.stopImmediatePropagation();
   });
 })();

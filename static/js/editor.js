@@ -120,6 +120,7 @@
     item.className = "editor-toast editor-toast--" + (options.tone || "info");
     var body = document.createElement("span");
     body.className = "editor-toast__text";
+    body.dir = "auto"; // may quote a title typed in a right-to-left script
     body.textContent = text;
     item.appendChild(body);
     if (options.action) {
@@ -150,6 +151,7 @@
       item.classList.add("is-leaving");
       setTimeout(function () { item.remove(); }, 200);
     }
+    item.dismiss = dismiss; // an undo toast goes once its undo is no longer possible (undo())
     return item;
   }
 
@@ -363,9 +365,81 @@
     var entry = { url: item.url, label: item.label + " “" + truncate(item.title, 40) + "”" };
     undoStack.push(entry);
     if (undoStack.length > 20) undoStack.shift();
-    announce(item.label + " deleted. Press Control Z to undo.");
-    toast(item.label + " deleted", { action: { label: "Undo", run: function () { undo(entry); } } });
+    var what = deletedWhat(item);
+    announce(what + ". Press Control Z to undo, or put it back later from Recently deleted.");
+    entry.toast = toast(what + ". Undo, or find it in Recently deleted.", {
+      action: { label: "Undo", run: function () { undo(entry); } },
+      timeout: TOAST_MS + 4000,
+    });
   });
+
+  // "Lane “Pain points” deleted with 8 cards": what went with the element, so nobody loses more than they meant.
+  function deletedWhat(item) {
+    var parts = [];
+    if (item.steps) parts.push(plural(item.steps, "step"));
+    if (item.cards) parts.push(plural(item.cards, "card"));
+    if (item.comments) parts.push(plural(item.comments, "comment"));
+    var text = item.label + " “" + truncate(item.title, 60) + "” deleted";
+    return parts.length ? text + " with " + joinWords(parts) : text;
+  }
+
+  function plural(n, word) { return n.toLocaleString("en-US") + " " + word + (n === 1 ? "" : "s"); }
+
+  function joinWords(parts) {
+    return parts.length < 2 ? parts.join("") : parts.slice(0, -1).join(", ") + " and " + parts[parts.length - 1];
+  }
+
+  // Deleting a stage, step or lane that holds something asks first, naming what goes with it (the menu item
+  // carries the question in data-confirm-delete). A modal <dialog> that works by keyboard: focus starts on
+  // "Keep it" (Enter keeps), Tab reaches the delete button; Esc cancels; focus returns to the menu button.
+  document.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail.elt;
+    var question = elt && elt.dataset && elt.dataset.confirmDelete;
+    if (!question) return;
+    event.preventDefault();
+    // The menu closes first (one layer at a time: Esc then cancels the dialog, not the menu), and focus
+    // comes back to its button when the dialog closes.
+    var menu = elt.closest("details.menu");
+    var back = menu ? menu.querySelector(":scope > summary") : elt;
+    if (menu) menu.removeAttribute("open");
+    confirmDelete(question, elt.dataset.confirmAction || "Delete", back, function () { event.detail.issueRequest(true); });
+  });
+
+  function confirmDelete(question, actionLabel, back, proceed) {
+    var dialog = document.createElement("dialog");
+    dialog.className = "confirm-dialog";
+    dialog.setAttribute("aria-labelledby", "confirm-dialog-text");
+    var text = document.createElement("p");
+    text.id = "confirm-dialog-text";
+    text.className = "confirm-dialog__text";
+    text.dir = "auto";
+    text.textContent = question;
+    var hint = document.createElement("p");
+    hint.className = "confirm-dialog__hint";
+    hint.textContent = "You can put it back from Recently deleted.";
+    var foot = document.createElement("form");
+    foot.method = "dialog";
+    foot.className = "confirm-dialog__foot";
+    var keep = document.createElement("button");
+    keep.className = "btn btn--sm";
+    keep.value = "keep";
+    keep.textContent = "Keep it";
+    var go = document.createElement("button");
+    go.className = "btn btn--sm btn--danger";
+    go.value = "delete";
+    go.textContent = actionLabel;
+    foot.append(keep, go);
+    dialog.append(text, hint, foot);
+    document.body.appendChild(dialog);
+    dialog.addEventListener("close", function () {
+      var confirmed = dialog.returnValue === "delete";
+      dialog.remove();
+      if (back && document.body.contains(back)) focusQuietly(back);
+      if (confirmed) proceed();
+    });
+    dialog.showModal();
+    keep.focus(); // the safe choice under a stray Enter; Tab reaches the delete button
+  }
 
   function truncate(text, length) {
     text = String(text || "");
@@ -375,6 +449,7 @@
   function undo(entry) {
     var index = undoStack.indexOf(entry);
     if (index !== -1) undoStack.splice(index, 1);
+    if (entry.toast) entry.toast.dismiss(); // however it was undone (Ctrl+Z, the toast, Recently deleted)
     run(function () { return send("POST", entry.url, {}, { swap: "none", target: editor }); });
   }
 
@@ -401,7 +476,8 @@
     var button = event.target.closest("[data-undo-url]");
     if (!button) return;
     button.disabled = true;
-    undo({ url: button.dataset.undoUrl, label: button.dataset.undoLabel });
+    var known = undoStack.filter(function (entry) { return entry.url === button.dataset.undoUrl; })[0];
+    undo(known || { url: button.dataset.undoUrl, label: button.dataset.undoLabel });
   });
 
   // ---------------------------------------------------------------------------------- inline forms

@@ -3,8 +3,10 @@
 // The map page's root element carries the URLs and the revision the page was rendered at:
 //   <div data-live-url="/journeys/7/live/" data-grid-url="/journeys/7/grid/" data-revision="42" data-user-id="3">
 // This script opens an EventSource on data-live-url (?since=<revision>, so a change made between page render
-// and connect is sent at once), and on a `change` with a higher revision re-fetches the grid (#map-grid) and
-// swaps it in. While the person is editing inside the grid (focus in a field, or any element marked
+// and connect is sent at once), and on a `change` with a higher revision re-fetches what changed: a change of
+// cards names its cells (`cells`: ["<lane id>-<step id>", …]) and, when it is the very next revision, only
+// those cells are fetched (data-cells-url, journeys:map_cells) and swapped out of band; anything else (a
+// structural change, a missed revision) re-fetches the whole grid (#map-grid) and swaps it in. While the person is editing inside the grid (focus in a field, or any element marked
 // [data-editing]) the swap waits until they are done. It shows a short toast ("Dana moved a card…") and
 // keeps #presence up to date. It reconnects with backoff.
 //
@@ -23,6 +25,7 @@
 
   var liveUrl = root.dataset.liveUrl;
   var gridUrl = root.dataset.gridUrl;
+  var cellsUrl = root.dataset.cellsUrl;
   var me = String(root.dataset.userId || "");
   // latest: the newest revision we know of (sent as ?since= on reconnect); shown: what the grid shows.
   var latest = parseInt(root.dataset.revision, 10) || 0;
@@ -32,6 +35,7 @@
   var reconnectTimer = null;
   var stopped = false;
   var refresh = { wanted: false, running: false, waitTimer: null };
+  var cellsFetch = { running: false, cells: [], upto: 0 }; // cells of changes not yet fetched, up to `upto`
 
   var TONES = 8; // avatar colours, as accounts/templatetags/ui.py avatar_tone
   var MAX_AVATARS = 5;
@@ -125,6 +129,7 @@
     var mine = String(change.actor) === me;
     if (!mine) toast(change.actor, describe(change), change.actor_name);
     if (handled) return;
+    if (!mine && fetchCells(change)) return;
     if (mine && !change.catch_up) {
       setTimeout(requestRefresh, OWN_CHANGE_GRACE_MS);
     } else {
@@ -188,6 +193,45 @@
       active.isContentEditable ||
       /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)
     );
+  }
+
+  // A change of cards that directly follows what is shown (or what cell fetches already cover): fetch just its
+  // cells. False when the whole grid must be fetched instead.
+  function fetchCells(change) {
+    if (!cellsUrl || !window.htmx || !change.cells || !change.cells.length || change.catch_up) return false;
+    if (refresh.wanted || refresh.running || isEditing() || !grid()) return false;
+    if (change.revision !== Math.max(shown, cellsFetch.upto) + 1) return false;
+    change.cells.forEach(function (cell) {
+      if (cellsFetch.cells.indexOf(cell) === -1) cellsFetch.cells.push(cell);
+    });
+    cellsFetch.upto = change.revision;
+    if (!cellsFetch.running) runCellsFetch();
+    return true;
+  }
+
+  function runCellsFetch() {
+    var cells = cellsFetch.cells;
+    var upto = cellsFetch.upto;
+    cellsFetch.cells = [];
+    cellsFetch.running = true;
+    var url = cellsUrl + (cellsUrl.indexOf("?") === -1 ? "?" : "&") + "cells=" + encodeURIComponent(cells.join(","));
+    var done = function () {
+      cellsFetch.running = false;
+      var current = grid();
+      if (current && upto > (parseInt(current.dataset.revision, 10) || 0)) current.dataset.revision = String(upto);
+      showing(upto);
+      document.dispatchEvent(new CustomEvent("throughline:refreshed", { detail: { revision: shown, cells: cells } }));
+      if (cellsFetch.cells.length) runCellsFetch();
+      else if (latest > shown) requestRefresh();
+    };
+    var failed = function () {
+      cellsFetch.running = false;
+      cellsFetch.cells = [];
+      cellsFetch.upto = 0;
+      requestRefresh(); // the whole grid, then
+    };
+    // swap "none": the answer is only out-of-band cells (and curves); #map-grid itself stays.
+    window.htmx.ajax("GET", url, { target: "#map-grid", swap: "none" }).then(done, failed);
   }
 
   function requestRefresh() {

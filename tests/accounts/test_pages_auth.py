@@ -1,13 +1,20 @@
 """Sign-in, sign-out, password change and password reset pages."""
 
+import os
 import re
+import time
+import uuid
 
 import pytest
+from celery.contrib.testing.worker import start_worker
 from django.contrib.auth import SESSION_KEY
 from django.core import mail
 from django.urls import reverse
 
+from config.celery import app
 from tests import factories
+
+WAIT = 30  # seconds: an upper bound for the worker, not a timing assertion
 
 LOGIN = reverse("accounts:login")
 
@@ -133,10 +140,39 @@ def test_password_change_query_count(client, editor, django_assert_num_queries):
 # --- password reset
 
 
-def test_password_reset_by_email(client, editor):
-    response = client.post(reverse("accounts:password_reset"), {"email": "BOB@example.com"})
-    assert response["Location"] == reverse("accounts:password_reset_done")
-    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["bob@example.com"]
+@pytest.fixture
+def worker(transactional_db):
+    """A real Celery worker thread on a queue of this test alone (see tests/journeys/test_tasks.py)."""
+    queue = f"throughline-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    default_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    try:
+        options = {"pool": "solo", "perform_ping_check": False, "shutdown_timeout": WAIT, "queues": [queue]}
+        with start_worker(app, **options) as running:
+            yield running
+    finally:
+        app.conf.task_default_queue = default_queue
+
+
+def wait_for(condition):
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def _ask_reset(client, email):
+    response = client.post(reverse("accounts:password_reset"), {"email": email})
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:password_reset_done")
+
+
+def test_password_reset_by_email(client, worker):
+    editor = factories.make_user("bob", first_name="Bob")
+    _ask_reset(client, "BOB@example.com")
+    assert wait_for(lambda: len(mail.outbox) == 1)
+    assert mail.outbox[0].to == ["bob@example.com"]
     assert mail.outbox[0].subject == "Reset your Throughline password"
     link = re.search(r"http://testserver(/accounts/password/reset/\S+/)", mail.outbox[0].body).group(1)
 
@@ -152,10 +188,58 @@ def test_password_reset_by_email(client, editor):
     assert "Your password is set" in client.get(response["Location"]).content.decode()
 
 
-def test_password_reset_for_an_unknown_email_sends_nothing_but_says_the_same(client, db):
-    response = client.post(reverse("accounts:password_reset"), {"email": "nobody@example.com"})
-    assert response["Location"] == reverse("accounts:password_reset_done")
-    assert mail.outbox == []
+def test_password_reset_for_an_unknown_email_sends_nothing_but_says_the_same(client, worker):
+    factories.make_user("bob")
+    _ask_reset(client, "nobody@example.com")
+    _ask_reset(client, "bob@example.com")
+    # The worker takes tasks in order: once bob's email is out, the unknown address's task has run too.
+    assert wait_for(lambda: len(mail.outbox) == 1)
+    time.sleep(0.3)
+    assert [m.to for m in mail.outbox] == [["bob@example.com"]]
+
+
+def test_password_reset_answers_known_and_unknown_addresses_alike(
+    client, editor, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """No oracle: the page does the same work (no query at all: the lookup happens in the task) and gives
+    the same answer whether or not an account has the address."""
+    answers = []
+    for email in ("bob@example.com", "nobody@example.com"):
+        with django_capture_on_commit_callbacks() as queued, django_assert_num_queries(0):
+            response = client.post(reverse("accounts:password_reset"), {"email": email})
+        answers.append((response.status_code, response["Location"], response.content, len(queued)))
+    assert answers[0] == answers[1] == (302, reverse("accounts:password_reset_done"), b"", 1)
+    assert mail.outbox == []  # nothing is sent while the request runs
+
+
+def test_password_reset_mails_one_address_at_most_three_times_an_hour(
+    client, settings, editor, django_capture_on_commit_callbacks
+):
+    settings.PASSWORD_RESET_LIMIT_PER_EMAIL = 3
+    for _ in range(3):
+        with django_capture_on_commit_callbacks() as queued:
+            _ask_reset(client, "Bob@Example.com ")
+        assert len(queued) == 1
+    # The fourth (in any spelling of the address) says the same and sends nothing: no mailbox flooding.
+    with django_capture_on_commit_callbacks() as queued:
+        _ask_reset(client, "bob@example.com")
+    assert queued == []
+
+
+def test_password_reset_from_one_client_is_refused_after_the_limit(client, settings, db):
+    settings.PASSWORD_RESET_LIMIT_PER_IP = 5
+    for n in range(5):
+        _ask_reset(client, f"someone{n}@example.com")
+    response = client.post(reverse("accounts:password_reset"), {"email": "someone-else@example.com"})
+    assert response.status_code == 429
+    assert "Too many password reset requests from your network. Try again in an hour." in (
+        response.content.decode()
+    )
+    # Another client address is counted apart.
+    other = client.post(
+        reverse("accounts:password_reset"), {"email": "x@example.com"}, REMOTE_ADDR="203.0.113.9"
+    )
+    assert other.status_code == 302
 
 
 def test_password_reset_with_a_broken_link(client, editor):

@@ -26,7 +26,7 @@ def test_anyone_signed_in_creates_a_workspace_and_works_in_it(client, viewer):
     assert Membership.objects.get(workspace=workspace, user=viewer).role == Role.ADMIN
     assert client.session[SESSION_KEY] == workspace.pk
     body = client.get(response["Location"]).content.decode()
-    assert '<span class="ws-switcher__name">Charlie&#x27;s side project</span>' in body
+    assert '<span class="ws-switcher__name" dir="auto">Charlie&#x27;s side project</span>' in body
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 121])
@@ -45,7 +45,8 @@ def test_switch_to_another_of_my_workspaces(client, admin, workspace):
     assert response.status_code == 302 and response["Location"] == reverse("journeys:list")
     assert client.session[SESSION_KEY] == other.pk
     body = client.get(reverse("journeys:list")).content.decode()
-    assert "Switched to Beta Org." in body and '<span class="ws-switcher__name">Beta Org</span>' in body
+    assert "Switched to Beta Org." in body
+    assert '<span class="ws-switcher__name" dir="auto">Beta Org</span>' in body
 
 
 def test_switch_keeps_a_safe_next(client, admin, workspace, journey):

@@ -3,7 +3,8 @@
 Fixtures:
   browser                 one headless Chromium for the session
   page                    a fresh context (own cookies, 1440×900) on the live server
-  new_page()              another fresh context, e.g. to compare two people side by side
+  new_page(**options)     another fresh context, e.g. to compare two people side by side; options go to
+                          new_context (viewport=…, bypass_csp=True for axe-core: tests/browser/axe.py)
   sign_in(page, u, pw)    signs in through the real login form (accounts:login) and waits to land
   screenshot(page, name)  saves artifacts/screenshots/<name>.png (git-ignored) and returns its path
 
@@ -56,11 +57,10 @@ def new_page(browser, live_server):
     """Open pages in fresh browser contexts (separate cookies) on the live server."""
     contexts = []
 
-    def open_page():
+    def open_page(**options):
         # Reduced motion: no CSS transitions, so hover tools are "stable" for Playwright at once.
-        context = browser.new_context(
-            viewport=VIEWPORT, base_url=live_server.url, locale="en-US", reduced_motion="reduce"
-        )
+        options = {"viewport": VIEWPORT, "locale": "en-US", "reduced_motion": "reduce", **options}
+        context = browser.new_context(base_url=live_server.url, **options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()

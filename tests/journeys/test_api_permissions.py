@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from journeys.models import Card, Journey
+from tests.checks import assert_refused
 from tests.conftest import PERSONAS
 
 
@@ -96,7 +97,8 @@ def test_grants_need_manage(api, request, persona_user, editor, which, persona, 
     expected = MANAGE[which][index]
     assert response.status_code == expected
     if expected == 200:
-        assert {"kind": "user", "id": editor.pk, "name": "bob", "level": "edit"} in response.json()
+        grants = [g for g in response.json() if (g["kind"], g["id"]) == ("user", editor.pk)]
+        assert grants == [{"kind": "user", "id": editor.pk, "name": "bob", "level": "edit"}]
     else:
         assert not journey.journeyuserpermission_set.filter(user=editor).exists()
 
@@ -127,7 +129,8 @@ def test_team_grant_opens_a_restricted_journey(api, admin, viewer, workspace, re
     grants_url = reverse("journeys-api:journey-grants", args=[restricted_journey.pk])
     response = api.post(grants_url, {"team": team.pk, "level": "view"})
     assert response.status_code == 200
-    assert {"kind": "team", "id": team.pk, "name": "Pricing squad", "level": "view"} in response.json()
+    teams = [g for g in response.json() if g["kind"] == "team"]
+    assert teams == [{"kind": "team", "id": team.pk, "name": "Pricing squad", "level": "view"}]
     api.force_login(viewer)
     assert api.get(url).status_code == 200
     card = restricted_journey.cards.first()
@@ -145,12 +148,16 @@ def test_grant_bad_input(api, admin, outsider, workspace, journey):
     url = reverse("journeys-api:journey-grants", args=[journey.pk])
     api.force_login(admin)
     before = list(api.get(url).json())
-    assert "level" in api.post(url, {"user": admin.pk, "level": "own"}).json()
-    assert "user" in api.post(url, {"level": "view"}).json()
-    assert "user" in api.post(url, {"user": outsider.pk, "level": "view"}).json()  # not a member
+    response = api.post(url, {"user": admin.pk, "level": "own"})
+    assert_refused(response, 400, {"level": ['"own" is not a valid choice.']})
+    either = {"user": ["Give either a user or a team."]}
+    assert_refused(api.post(url, {"level": "view"}), 400, either)
+    response = api.post(url, {"user": outsider.pk, "level": "view"})  # not a member
+    assert_refused(response, 400, {"user": ["Choose a member of this workspace."]})
     other_team = account_services.team_create(workspace=outsider.memberships.get().workspace, name="Theirs")
-    assert "team" in api.post(url, {"team": other_team.pk, "level": "view"}).json()
-    assert "user" in api.delete(url).json()
+    response = api.post(url, {"team": other_team.pk, "level": "view"})
+    assert_refused(response, 400, {"team": ["Choose a team of this workspace."]})
+    assert_refused(api.delete(url), 400, either)
     assert api.get(url).json() == before
 
 

@@ -4,9 +4,11 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from journeys import comments, services, versioning
+from journeys import services
 from journeys.models import Card, Comment, MapVersion
+from journeys.services import comments, versioning
 from tests import factories
+from tests.checks import assert_refused
 
 
 @pytest.fixture
@@ -60,8 +62,8 @@ def test_versions_list_query_count_does_not_grow(api, admin, workspace, journey,
     for j in (journey, big):
         for n in range(3):
             versioning.version_save(journey_id=j.pk, by=admin, label=f"V{n}")
-        # session, user, journey, membership role, count, versions with authors and element counts
-        with django_assert_num_queries(6):
+        # session, user, journey with membership role, count, versions with authors and element counts
+        with django_assert_num_queries(5):
             response = api.get(url("journey-versions", j.pk))
         assert response.json()["count"] == 3
 
@@ -77,13 +79,17 @@ def test_editor_saves_a_named_version(api, editor, journey):
 
 
 @pytest.mark.parametrize(
-    ("data", "field"), [({}, "label"), ({"label": "  "}, "label"), ({"label": "x" * 201}, "label")]
+    ("data", "message"),
+    [
+        ({}, "This field is required."),
+        ({"label": "  "}, "Write something visible: spaces and invisible characters alone do not count."),
+        ({"label": "x" * 201}, "At most 200 characters (you have 201)."),
+    ],
 )
-def test_a_bad_label_is_refused_naming_the_field(api, editor, journey, data, field):
+def test_a_bad_label_is_refused_naming_the_field(api, editor, journey, data, message):
     api.force_login(editor)
     response = api.post(url("journey-versions", journey.pk), data)
-    assert response.status_code == 400
-    assert field in response.json()
+    assert_refused(response, 400, {"label": [message]})
     assert not MapVersion.objects.exists()
 
 
@@ -134,20 +140,19 @@ def test_diff_between_a_version_and_now_and_between_two_versions(api, viewer, ad
 
 
 @pytest.mark.parametrize(
-    ("query", "field"),
+    ("query", "errors"),
     [
-        ({}, "from"),
-        ({"from": "abc"}, "from"),
-        ({"from": "999999"}, "from"),
-        ({"from": "V", "to": "x"}, "from"),
+        ({}, {"from": ["Give the id of a version of this journey."]}),
+        ({"from": "abc"}, {"from": ["Give the id of a version of this journey."]}),
+        ({"from": "999999"}, {"from": ["No version 999999 of this journey."]}),
+        ({"from": "V", "to": "x"}, {"from": ["Give the id of a version of this journey."]}),
     ],
 )
-def test_diff_with_bad_ends_is_a_400_naming_them(api, viewer, admin, journey, query, field):
+def test_diff_with_bad_ends_is_a_400_naming_them(api, viewer, admin, journey, query, errors):
     versioning.version_save(journey_id=journey.pk, by=admin, label="One")
     api.force_login(viewer)
     response = api.get(url("journey-versions-diff", journey.pk, **query))
-    assert response.status_code == 400
-    assert field in response.json()
+    assert_refused(response, 400, errors)
 
 
 def test_diff_refuses_a_version_of_another_journey(api, admin, journey, restricted_journey):
@@ -155,9 +160,10 @@ def test_diff_refuses_a_version_of_another_journey(api, admin, journey, restrict
     other = versioning.version_save(journey_id=restricted_journey.pk, by=admin, label="Other")
     api.force_login(admin)
     response = api.get(url("journey-versions-diff", journey.pk, **{"from": mine.pk, "to": other.pk}))
-    assert response.status_code == 400 and "to" in response.json()
+    # Another journey's version is "no version of this journey", like an id that does not exist.
+    assert_refused(response, 400, {"to": [f"No version {other.pk} of this journey."]})
     response = api.get(url("journey-versions-diff", journey.pk, **{"from": "1", "to": "later"}))
-    assert response.status_code == 400 and "to" in response.json()
+    assert_refused(response, 400, {"to": ["Give the id of a version of this journey, or `now`."]})
 
 
 def test_diff_query_count_does_not_grow(api, admin, workspace, journey, django_assert_num_queries):
@@ -168,8 +174,8 @@ def test_diff_query_count_does_not_grow(api, admin, workspace, journey, django_a
     for j in (journey, big):
         version = versioning.version_save(journey_id=j.pk, by=admin, label="Before")
         Card.objects.filter(journey=j).update(text="Changed everywhere")
-        # session, user, journey, membership role, the version, stages, steps, lanes, cards (the map now)
-        with django_assert_num_queries(9):
+        # session, user, journey with membership role, the version, stages, steps, lanes, cards (the map now)
+        with django_assert_num_queries(8):
             response = api.get(url("journey-versions-diff", j.pk, **{"from": version.pk}))
         assert response.json()["counts"]["changed"] == Card.objects.filter(journey=j).count()
 
@@ -214,7 +220,7 @@ def test_trash_list_and_undo(api, editor, admin, journey):
     assert body["revision"] == journey.revision
     assert api.get(url("journey-trash", journey.pk)).json() == []
     again = api.post(url("trash-restore", item.pk))
-    assert again.status_code == 400 and "already put back" in again.json()["item"][0]
+    assert_refused(again, 400, {"item": [f"The card “{card.text}” was already put back."]})
 
 
 def test_undo_refused_when_the_parent_is_gone_names_it(api, admin, journey):
@@ -224,8 +230,8 @@ def test_undo_refused_when_the_parent_is_gone_names_it(api, admin, journey):
     services.stage_delete(stage_id=stage.pk, by=admin)
     api.force_login(admin)
     response = api.post(url("trash-restore", step_item.pk))
-    assert response.status_code == 400
-    assert stage.title in response.json()["item"][0]
+    message = f"The stage “{stage.title}” this step was in was deleted too. Put it back first, then this."
+    assert_refused(response, 400, {"item": [message]})
 
 
 def test_viewer_cannot_undo(api, viewer, admin, journey):
@@ -243,7 +249,7 @@ def test_trash_query_count_does_not_grow(api, admin, workspace, journey, django_
     for j in (journey, big):
         for stage in list(j.stages.all()):
             services.stage_delete(stage_id=stage.pk, by=admin)
-        with django_assert_num_queries(5):  # session, user, journey, membership role, trashed items
+        with django_assert_num_queries(4):  # session, user, journey with membership role, trashed items
             response = api.get(url("journey-trash", j.pk))
         assert len(response.json()) == j.trash.count()
 
@@ -269,9 +275,10 @@ def test_viewer_comments_with_a_mention_and_reads_the_threads(api, viewer, edito
 def test_bad_comments_are_400_naming_the_field(api, viewer, journey):
     card = some_card(journey)
     api.force_login(viewer)
-    assert "body" in api.post(url("card-comments", card.pk), {"body": ""}).json()
+    response = api.post(url("card-comments", card.pk), {"body": ""})
+    assert_refused(response, 400, {"body": ["This field may not be blank."]})
     response = api.post(url("card-comments", card.pk), {"body": "Hi", "thread": 999999})
-    assert response.status_code == 400 and "thread" in response.json()
+    assert_refused(response, 400, {"thread": ["No comment 999999 on this card."]})
     assert not Comment.objects.exists()
 
 
@@ -300,8 +307,8 @@ def test_card_comments_query_count_does_not_grow(
             comments.comment_create(card_id=card.pk, by=editor, body="@charlie answer", thread=root)
     api.force_login(viewer)
     for card, n in zip(cards, (1, 50), strict=True):
-        # session, user, card's journey id, journey, membership role, grants (a viewer), card, comments with
-        # their people, mentioned people
-        with django_assert_num_queries(9):
+        # session, user, card's journey id, journey with membership role and grants (a viewer), card,
+        # comments with their people, mentioned people
+        with django_assert_num_queries(7):
             threads = api.get(url("card-comments", card.pk)).json()
         assert len(threads) == n

@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from journeys import comments
 from journeys.models import Activity, Comment
+from journeys.services import comments
 from tests import factories
 
 
@@ -45,7 +45,7 @@ def test_members_who_cannot_see_a_restricted_journey_are_not_mentioned(
 
 
 def test_mention_segments_mark_only_stored_mentions(editor, admin):
-    segments = comments.body_segments("Hi @bob and @ghost <b>x</b>", [editor])
+    segments = comments.body_segments("Hi @bob and @ghost <b>x</b>", [editor]).segments
     assert [(s.text, s.user) for s in segments] == [
         ("Hi ", None),
         ("@bob", editor),

@@ -1,4 +1,4 @@
-"""The map editor's endpoints (journeys/views_editor.py): every write goes through the services, answers with
+"""The map editor's endpoints (journeys/views/editor.py): every write goes through the services, answers with
 what changed, refuses viewers (403) and outsiders (404), changes nothing on bad input, and shows a conflict
 as the other person's version beside this person's text with a one-click reapply."""
 
@@ -8,8 +8,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from journeys import comments, services
+from journeys import services
 from journeys.models import Card, Journey, Lane, LaneKind, Stage, Step, TrashedItem
+from journeys.services import comments
 from tests import factories
 
 HX = {"HX-Request": "true"}
@@ -103,7 +104,7 @@ def test_editors_get_the_editor_and_viewers_the_read_only_map(client, journey, e
         "hx-post",
     ):
         assert control not in body, control
-    assert "Comments (0)" in body  # viewers may comment (journeys/comments.py)
+    assert "Comments (0)" in body  # viewers may comment (journeys/services/comments.py)
 
 
 def test_live_grid_partial_keeps_the_editor_for_editors_only(client, journey, editor, viewer):
@@ -134,10 +135,10 @@ def test_cards_with_comments_show_their_count(client, journey, editor):
 
 
 # Queries of the editor page (an editor by role on a workspace-visible journey):
-#   1 session · 2 user · 3 journey (+ workspace, owner, updated_by) · 4 the editor's role (membership) ·
-#   5 guardian grants on the journey · 6 memberships for the workspace switcher · 7 visible journeys of the
-#   workspace · 8 stages · 9 steps · 10 lanes · 11 cards with their comment counts · 12 activity.
-EDITOR_PAGE_QUERIES = 12
+#   1 session · 2 user · 3 journey (+ workspace, owner, updated_by) with the editor's role (membership) and
+#   guardian grants on the journey · 4 memberships for the workspace switcher · 5 visible journeys of the
+#   workspace · 6 stages · 7 steps · 8 lanes · 9 cards with their comment counts · 10 activity.
+EDITOR_PAGE_QUERIES = 10
 
 
 def test_editor_page_query_count_does_not_grow_with_the_map(
@@ -183,11 +184,11 @@ def test_a_move_answers_in_the_same_number_of_queries_on_a_map_50_times_bigger(
     for journey in (small, big):
         empty = services.lane_create(journey_id=journey.pk, by=admin, title="Empty")
         card = _last_card_of_a_cell(journey)
-        # session · user · the card's journey · access (journey, role, grants) · the move: savepoint, the
-        # card's journey, access under lock (journey, role, grants), the card, the target lane, the card's
-        # step, the target cell, save, the old cell, revision bump and re-read, activity, release · the
-        # answer: revision, visible journeys, stages, steps, lanes, cards, memberships (top bar context)
-        with django_assert_num_queries(28):
+        # session · user · the move: savepoint, the card's journey locked with access (role, grants: one
+        # query), the card (+ lane, step), the target lane, the target cell, save, the old cell, revision
+        # bump, activity, release · the answer, the two cells: their lanes, steps, cards with comment
+        # counts, and the curve of the emotion lane the card left (one query)
+        with django_assert_num_queries(16):
             response = client.post(
                 reverse("journeys:editor_card_move", args=[card.pk]),
                 {"to_lane": empty.pk, "position": 0, "expected_version": card.version},
@@ -195,6 +196,11 @@ def test_a_move_answers_in_the_same_number_of_queries_on_a_map_50_times_bigger(
             )
         assert response.status_code == 200
         assert Card.objects.get(pk=card.pk).lane == empty
+        # just the two cells, out of band (the grid itself is not swapped)
+        body = response.content.decode()
+        assert response["HX-Reswap"] == "none" and 'id="map-grid"' not in body
+        assert body.count('hx-swap-oob="true"') == 2
+        assert f'id="cell-{empty.pk}-{card.step_id}"' in body
 
 
 # ---------------------------------------------------------------------------------------------- who may
@@ -404,7 +410,7 @@ def test_a_stage_rename_conflict_shows_both_names_and_mine_can_be_reapplied(
     )
     body = response.content.decode()
     assert response.status_code == 409 and response["HX-Retarget"] == f"#stage-form-{stage.pk}"
-    assert "Alice Admin" in body and "changed this stage" in body
+    assert "Alice Admin" in body and "changed the name of this stage" in body
     assert "Their name" in body and 'value="My name"' in body
     version = re.search(r'name="expected_version" value="(\d+)"', body).group(1)
     assert int(version) == stale + 1
@@ -563,9 +569,9 @@ def test_recently_deleted_lists_what_can_be_put_back(
     services.card_delete(card_id=card.pk, by=editor)
     client.force_login(editor)
     client.get(reverse("journeys:map", args=[journey.pk]))  # session and user are cached from here on
-    # session · user · journey · role · grants · trashed items with their deleters and card counts ·
+    # session · user · journey with role and grants · trashed items with their deleters and card counts ·
     # memberships (the workspace context processor)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         body = client.get(reverse("journeys:editor_trash", args=[journey.pk]), headers=HX).content.decode()
     assert "Card" in body and "Bob" in body
     item = TrashedItem.objects.get(journey=journey)
@@ -659,7 +665,7 @@ def test_a_touchpoint_card_edits_its_channel(client, journey, editor):
         {"channel": "Chat", "expected_version": 1},
         headers=HX,
     )
-    assert '<span class="chip-channel">Chat</span>' in response.content.decode()
+    assert '<span class="chip-channel" dir="auto">Chat</span>' in response.content.decode()
     assert Card.objects.get(pk=card.pk).channel == "Chat"
 
 
@@ -711,7 +717,8 @@ def test_a_card_conflict_shows_their_text_and_mine_and_mine_can_be_reapplied(
     body = response.content.decode()
     assert response.status_code == 409
     assert response["HX-Retarget"] == f"#card-{card.pk}" and response["HX-Reswap"] == "outerHTML"
-    assert "<strong>Alice Admin</strong> changed this card while you were editing" in body
+    changed = '<strong dir="auto">Alice Admin</strong> changed the text of this card while you were editing'
+    assert changed in body
     assert "Their &lt;i&gt;text&lt;/i&gt;" in body and ">My text</textarea>" in body
     assert "Use my text" in body and "Keep theirs" in body
     version = re.search(r'name="expected_version" value="(\d+)"', body).group(1)
@@ -749,7 +756,7 @@ def test_saving_a_card_someone_deleted_offers_to_add_it_back(client, journey, ed
     )
     body = response.content.decode()
     assert response.status_code == 409 and response["HX-Retarget"] == f"#card-{card.pk}"
-    assert "<strong>Alice Admin</strong> deleted this card while you were editing." in body
+    assert '<strong dir="auto">Alice Admin</strong> deleted this card while you were editing.' in body
     assert reverse("journeys:editor_card_add", args=[journey.pk]) in body and ">Still true</textarea>" in body
     lane, step = (
         re.search(r'name="lane" value="(\d+)"', body).group(1),

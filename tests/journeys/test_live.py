@@ -19,6 +19,8 @@ from journeys.models import Journey
 
 from .. import factories
 
+pytestmark = pytest.mark.services  # Redis pub/sub: run on the embedded socket and on TCP (.ci/run)
+
 
 @pytest.fixture
 def subscriber():
@@ -66,6 +68,7 @@ def test_a_committed_change_is_published_with_who_did_what(transactional_db, jou
         "actor": editor.pk,
         "actor_name": "Bob",
         "summary": "edited a card: Customers expect a reply within a day",
+        "cells": [f"{card.lane_id}-{card.step_id}"],  # what open maps fetch (journeys:map_cells)
     }
 
 
@@ -138,8 +141,8 @@ def test_a_bad_revision_is_refused_naming_it(client, journey, viewer, query, hea
 
 
 def _open_stream(client, journey, django_assert_num_queries):
-    # session, user, journey (+workspace, owner), membership, guardian grants (user ∪ team)
-    with django_assert_num_queries(5):
+    # session, user, journey (+workspace, owner) with the viewer's role and grants (one query)
+    with django_assert_num_queries(3):
         response = client.get(reverse("journeys:live", args=[journey.pk]), {"since": journey.revision})
     return response
 

@@ -6,14 +6,12 @@ reader is editing, and the presence bar shows who else is there."""
 
 import asyncio
 import json
-import os
 import socket
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from urllib.parse import quote
 
 import httpx
 import pytest
@@ -23,8 +21,11 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
+from config.service_urls import child_env
 from journeys import events, services
 from journeys.models import Journey
+
+pytestmark = pytest.mark.services
 
 PREFERRED_PORTS = (8106, 8116)
 # Generous upper bounds for a loaded CI machine; the latency itself is measured and printed, not asserted.
@@ -43,15 +44,6 @@ def _listening_socket(preferred: int) -> socket.socket:
         sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     return sock
-
-
-def _database_url() -> str:
-    """The pytest-django test database (not the development one) as a DATABASE_URL."""
-    db = connection.settings_dict
-    user, password = quote(db["USER"] or "", safe=""), quote(db["PASSWORD"] or "", safe="")
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{auth}{quote(db['HOST'] or '', safe='')}{port}/{quote(db['NAME'], safe='')}"
 
 
 class Server:
@@ -99,16 +91,15 @@ class Server:
 @pytest.fixture(scope="module")
 def servers(django_db_setup, tmp_path_factory):
     """Web processes A and B on the test database and this run's Redis."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "SECRET_KEY": settings.SECRET_KEY,  # the session cookies made here must be valid there
+    # The pytest-django test database (not the development one) and this run's Redis, socket or TCP.
+    env = child_env(
+        database=connection.settings_dict,
+        redis_url=settings.REDIS_URL,
+        SECRET_KEY=settings.SECRET_KEY,  # the session cookies made here must be valid there
         # As this test process loads settings (tests/conftest.py serves static files without a manifest):
         # pages with {% static %}, 404 pages included, render without collectstatic.
-        "DEBUG": "1",
-        "CONN_MAX_AGE": "0",
-    }
+        DEBUG="1",
+    )
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the servers must not touch the ORM from the event loop
     logs = tmp_path_factory.mktemp("uvicorn")
     started = []

@@ -92,10 +92,10 @@ def test_parent_link_preselects_the_parent(client, editor, journey):
     ("overrides", "field", "message"),
     [
         ({"title": "   "}, "title", "A journey needs a title."),
-        ({"title": "x" * 201}, "title", "at most 200 characters"),
+        ({"title": "x" * 201}, "title", "At most 200 characters (you have 201)."),
         ({"level": "galaxy"}, "level", "Select a valid choice"),
-        ({"tags": "ok, " + "y" * 41}, "tags", "A tag can have at most 40 characters"),
-        ({"tags": ",".join(f"t{i}" for i in range(21))}, "tags", "At most 20 tags."),
+        ({"tags": "ok, " + "y" * 51}, "tags", "At most 50 characters (you have 51)."),
+        ({"tags": ",".join(f"t{i}" for i in range(21))}, "tags", "At most 20 tags (you have 21)."),
         ({"start": ""}, "start", "This field is required."),
         ({"owner": ""}, "owner", "This field is required."),
         ({"visibility": "everyone"}, "visibility", "Select a valid choice"),

@@ -14,7 +14,7 @@ LIST = reverse("journeys:list")
 
 
 def _titles(body: str) -> list[str]:
-    return re.findall(r'<a href="/journeys/\d+/">([^<]+)</a>', body)
+    return re.findall(r'<a href="/journeys/\d+/" dir="auto">([^<]+)</a>', body)
 
 
 def test_anonymous_is_sent_to_sign_in(client):
@@ -82,7 +82,7 @@ def test_row_shows_level_state_owner_cards_and_tags(client, admin, editor, works
     assert "Lifecycle" in row and "Future" in row and "Bob" in row
     assert '<span class="count-pill">7</span>' in row
     assert ">billing<" in row and ">web<" in row
-    assert "just now" in row and "by Alice Admin" in row
+    assert "just now" in row and "by <bdi>Alice Admin</bdi>" in row
 
 
 @pytest.fixture
@@ -165,9 +165,10 @@ def test_tag_filter_offers_every_visible_tag_once(client, admin, viewer, workspa
 
 
 # Queries of the list: 1 session · 2 user · 3 memberships (current workspace, cached for the top bar) ·
-# 4 members of the workspace (owner filter) · 5 the tags in use (one unnest query) · 6 the journeys with
-# owner, parent, last editor and card count (one query, visibility included).
-LIST_QUERIES = 6
+# 4 members of the workspace (owner filter) · 5 the tags in use (one unnest query) · 6 the hierarchy's
+# order (ids, parents, titles of every matching journey, visibility included) · 7 the page's journeys with
+# owner, parent and last editor · 8 the page's card counts.
+LIST_QUERIES = 8
 
 
 def test_list_query_count_does_not_grow_with_the_portfolio(

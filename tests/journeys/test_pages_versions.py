@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from journeys import comments, services, versioning
+from journeys import services
 from journeys.models import Card, Comment, MapVersion, TrashedItem
+from journeys.services import comments, versioning
 from tests import factories
 
 HTMX = {"HX-Request": "true"}
@@ -91,9 +92,10 @@ def test_versions_page_query_count_does_not_grow(
             versioning.version_save(journey_id=j.pk, by=admin, label=f"V{n}")
         for stage in list(j.stages.all()):
             services.stage_delete(stage_id=stage.pk, by=admin)
-        # session, user, journey (with workspace, owner, last editor), membership role, versions with their
-        # authors and counts, trashed items with their deleters and counts, the workspace menu's memberships
-        with django_assert_num_queries(7):
+        # session, user, journey (with workspace, owner, last editor) with membership role, versions with
+        # their authors and counts, trashed items with their deleters and counts, the workspace menu's
+        # memberships
+        with django_assert_num_queries(6):
             response = client.get(reverse("journeys:versions", args=[j.pk]))
         assert len(response.context["versions"]) == 3
 
@@ -127,8 +129,9 @@ def test_past_version_query_count_does_not_grow(client, admin, workspace, journe
     client.force_login(admin)
     for j in (journey, big):
         version = versioning.version_save(journey_id=j.pk, by=admin, label="Baseline")
-        # session, user, journey, membership role, the version, journeys the viewer can open, workspace menu
-        with django_assert_num_queries(7):
+        # session, user, journey with membership role, the version, journeys the viewer can open, workspace
+        # menu
+        with django_assert_num_queries(6):
             response = client.get(reverse("journeys:version_detail", args=[j.pk, version.pk]))
         assert response.context["map"].card_count == j.cards.count()
 
@@ -194,9 +197,9 @@ def test_diff_page_query_count_does_not_grow(client, admin, workspace, journey, 
         version = versioning.version_save(journey_id=j.pk, by=admin, label="Before")
         Card.objects.filter(journey=j).update(text="Changed everywhere")
         services.stage_delete(stage_id=j.stages.order_by("position").first().pk, by=admin)
-        # session, user, journey, membership role, versions (pickers), the snapshot, the map now (stages,
-        # steps, lanes, cards), workspace menu
-        with django_assert_num_queries(11):
+        # session, user, journey with membership role, versions (pickers), the snapshot, the map now
+        # (stages, steps, lanes, cards), workspace menu
+        with django_assert_num_queries(10):
             response = client.get(reverse("journeys:version_diff", args=[j.pk]), {"from": version.pk})
         assert response.context["counts"]["changed"] > 0
 
@@ -294,7 +297,11 @@ def test_viewer_comments_from_the_panel_with_mentions_highlighted_and_text_escap
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<span class="mention" title="Bob">@bob</span>' in html
+    # A hand-typed @username shows as the person's name.
+    assert (
+        f'<span class="mention" title="Mentioned: Bob (@bob)" data-user-id="{editor.pk}" dir="auto">'
+        "@Bob</span>" in html
+    )
     assert "&lt;script&gt;x&lt;/script&gt; @ghost" in html and "<script>x" not in html
     comment = Comment.objects.get()
     assert comment.author == viewer and list(comment.mentions.all()) == [editor]
@@ -345,15 +352,15 @@ def test_panel_query_count_does_not_grow(client, viewer, editor, journey, thread
         root = comments.comment_create(card_id=card.pk, by=viewer, body=f"@bob question {i}")
         comments.comment_create(card_id=card.pk, by=editor, body="@charlie answer", thread=root)
     client.force_login(viewer)
-    # session, user, journey, membership role, grants (a viewer), card with lane and step, comments with
-    # their people, mentioned people, the workspace context processor's memberships
-    with django_assert_num_queries(9):
+    # session, user, journey with membership role and grants (a viewer), card with lane and step, comments
+    # with their people, mentioned people, the workspace context processor's memberships
+    with django_assert_num_queries(7):
         response = client.get(panel_url(journey, card), headers=HTMX)
     assert len(response.context["threads"]) == threads
 
 
 def test_word_diff_marks_single_word_edits_and_shows_rewrites_whole():
-    from journeys.views_versions import word_diff
+    from journeys.views.versions import word_diff
 
     edit = word_diff("Reads the pricing page twice", "Reads the pricing page once")
     assert [p["op"] for p in edit] == ["equal", "delete", "insert"]

@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from journeys import services, structure
+from journeys import services
 from journeys.models import (
     Activity,
     Card,
@@ -18,6 +18,7 @@ from journeys.models import (
     StandardStage,
     Visibility,
 )
+from journeys.services import structure
 from tests import factories
 
 

@@ -4,8 +4,8 @@ compare and present mode with saved views. Query counts do not grow with the siz
 import pytest
 from django.urls import reverse
 
-from journeys import structure
 from journeys.models import Journey, JourneyLevel, JourneyState, LaneKind, SavedView
+from journeys.services import structure
 from tests import factories
 
 
@@ -28,10 +28,10 @@ def test_compare_page_query_count(client, workspace, admin, editor, big, django_
     current, future = _maps(workspace, admin, big=big)
     client.force_login(editor)
     url = reverse("journeys:compare", args=[current.pk]) + f"?with={future.pk}"
-    # session, user (2); left journey (+workspace, owner), role, grants; the same three for the right
-    # journey (6); comparison: stages, steps, key cards, emotion means (4); picker choices; current
+    # session, user (2); left journey (+workspace, owner) with role and grants; the same for the right
+    # journey (2); comparison: stages, steps, key cards, emotion means (4); picker choices; current
     # workspace of the top bar (2)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(10):
         response = client.get(url)
     assert response.status_code == 200
     rows = response.context["comparison"].rows
@@ -86,9 +86,9 @@ def test_present_page_query_count(client, workspace, admin, editor, big, django_
     current, _future = _maps(workspace, admin, big=big)
     structure.saved_view_create(journey_id=current.pk, by=admin, name="All", hidden_lanes=[])
     client.force_login(editor)
-    # session, user; journey (+workspace, owner), role, grants; map: stages, steps, lanes, cards;
+    # session, user; journey (+workspace, owner) with role and grants; map: stages, steps, lanes, cards;
     # saved views (+creator); current workspace (context processor)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         response = client.get(reverse("journeys:present", args=[current.pk]))
     assert response.status_code == 200
     assert response.context["column_count"] == (50 if big else 4)

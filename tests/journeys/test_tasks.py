@@ -14,8 +14,9 @@ from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
 from config.celery import app
-from journeys import services, tasks, versioning
+from journeys import services, tasks
 from journeys.models import MapVersion
+from journeys.services import changes, versioning
 from tests import factories
 
 WAIT = 30  # seconds: generous upper bound for a worker to pick a task up, not a timing assertion
@@ -88,7 +89,7 @@ def test_an_edit_queues_the_automatic_version_and_the_worker_takes_it(worker, li
     assert version.kind == MapVersion.Kind.AUTO and version.revision == live_journey.revision
     assert any(c["text"] == "Edited: the automatic version follows" for c in version.snapshot["cards"])
     # Within the hour further edits queue nothing more.
-    assert versioning.version_auto_queue(journey_id=live_journey.pk) is False
+    assert changes.auto_version_queue(journey_id=live_journey.pk) is False
 
 
 def test_an_edit_an_hour_after_the_latest_version_queues_a_new_one(worker, live_journey):

@@ -4,8 +4,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from journeys import comments, services, trash, versioning
+from journeys import services
 from journeys.models import Activity, Card, Comment, Lane, Stage, Step, TrashedItem
+from journeys.services import comments, trash, versioning
 from tests import factories
 
 from .checks import assert_constraints_hold, positions_are_dense
@@ -173,7 +174,7 @@ def test_cards_whose_other_parent_is_gone_for_good_are_left_out(journey, admin, 
     other = Card.objects.filter(lane=lane).exclude(step=step).count()
     version = versioning.version_save(journey_id=journey.pk, by=admin, label="Without the step")
     lane_item = services.lane_delete(lane_id=lane.pk, by=admin)
-    # A restore of a version in which the step no longer exists removes it for good (not into the trash).
+    # The step is gone for good: deleted, and its trash item emptied since.
     services.step_delete(step_id=step.pk, by=admin)
     version.snapshot["steps"] = [s for s in version.snapshot["steps"] if s["id"] != step.pk]
     version.snapshot["cards"] = [c for c in version.snapshot["cards"] if c["step"] != step.pk]
@@ -269,3 +270,20 @@ def test_trash_list_query_count_does_not_grow(workspace, admin, django_assert_nu
     with django_assert_num_queries(1):
         items = list(trash.trash_list(journey=big))
     assert len(items) == 5 and sum(i.card_count for i in items) == 500
+
+
+def test_an_item_kept_before_the_generic_trash_still_goes_back_with_its_comments(journey, admin, editor):
+    card = journey.cards.exclude(lane__kind="emotions").order_by("pk").first()
+    comment = comments.comment_create(card_id=card.pk, by=admin, body="@bob look", mention_ids=[editor.pk])
+    item = services.card_delete(card_id=card.pk, by=admin)
+    # The payload as the first trash kept it: element lists, comments, (comment, user) mention pairs.
+    item.payload = {
+        "schema": 1,
+        **{key: item.payload[key] for key in ("stages", "steps", "lanes", "cards")},
+        "comments": item.payload["rows"]["journeys.Comment"],
+        "mentions": [[comment.pk, editor.pk]],
+    }
+    item.save()
+    trash.trash_restore(item_id=item.pk, by=admin)
+    back = Comment.objects.get(pk=comment.pk)
+    assert (back.card_id, back.body, list(back.mentions.all())) == (card.pk, "@bob look", [editor])

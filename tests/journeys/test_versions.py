@@ -6,9 +6,10 @@ from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
-from journeys import services, versioning
-from journeys.models import Activity, Card, Comment, Lane, MapVersion, Stage, Step
-from journeys.versioning import version_diff, version_snapshot
+from journeys import services
+from journeys.models import Activity, Card, Comment, Lane, MapVersion, Stage, Step, TrashedItem
+from journeys.services import versioning
+from journeys.services.versioning import version_diff, version_snapshot
 
 from .checks import assert_constraints_hold, positions_are_dense
 
@@ -277,10 +278,33 @@ def test_restore_bumps_versions_only_of_what_changed_and_keeps_comments(journey,
     assert Comment.objects.filter(pk=comment.pk).exists()  # the card stayed, so its thread stays
 
 
-def test_restore_recreates_a_card_deleted_since_with_its_old_id(journey, admin, editor):
+def test_restore_brings_a_card_deleted_since_back_from_the_trash_as_it_was(journey, admin, editor):
+    card = first(journey.cards.exclude(lane__kind="emotions"))
+    Card.objects.filter(pk=card.pk).update(created_by=admin)
+    card.refresh_from_db()
+    comment = Comment.objects.create(journey=journey, card=card, author=editor, body="Is this right?")
+    version = versioning.version_save(journey_id=journey.pk, by=editor, label="Baseline")
+    item = services.card_delete(card_id=card.pk, by=admin)
+    versioning.version_restore(version_id=version.pk, by=editor)
+    back = Card.objects.get(pk=card.pk)
+    assert (back.text, back.lane_id, back.step_id, back.position) == (
+        card.text,
+        card.lane_id,
+        card.step_id,
+        card.position,
+    )
+    assert (back.version, back.created_by, back.created_at) == (card.version, admin, card.created_at)
+    assert Comment.objects.get(pk=comment.pk).card == back
+    item.refresh_from_db()
+    assert item.restored_at is not None
+    assert_constraints_hold()
+
+
+def test_restore_recreates_a_card_that_is_not_in_the_trash_with_its_old_id(journey, admin, editor):
     card = first(journey.cards.exclude(lane__kind="emotions"))
     version = versioning.version_save(journey_id=journey.pk, by=editor, label="Baseline")
     services.card_delete(card_id=card.pk, by=admin)
+    TrashedItem.objects.all().delete()  # emptied
     versioning.version_restore(version_id=version.pk, by=editor)
     back = Card.objects.get(pk=card.pk)
     assert (back.text, back.lane_id, back.step_id, back.position) == (
@@ -291,6 +315,24 @@ def test_restore_recreates_a_card_deleted_since_with_its_old_id(journey, admin, 
     )
     assert back.version == 1 and back.created_by == editor  # a new row in the database's eyes
     assert_constraints_hold()
+
+
+def test_restore_moves_what_the_version_lacks_to_the_trash_as_one_item(journey, admin, editor):
+    version = versioning.version_save(journey_id=journey.pk, by=editor, label="Baseline")
+    stage = services.stage_create(journey_id=journey.pk, by=admin, title="Added later")
+    card = services.card_create(
+        lane_id=first(journey.lanes).pk, step_id=first(journey.steps).pk, by=admin, text="Added later too"
+    )
+    comment = Comment.objects.create(journey=journey, card=card, author=editor, body="Keep this")
+    versioning.version_restore(version_id=version.pk, by=editor)
+    assert (
+        not Stage.objects.filter(pk=stage.pk).exists() and not Comment.objects.filter(pk=comment.pk).exists()
+    )
+    item = TrashedItem.objects.get()
+    assert (item.kind, item.title, item.deleted_by) == ("restore", "Removed by restoring “Baseline”", editor)
+    assert [s["id"] for s in item.payload["stages"]] == [stage.pk]
+    assert {c["id"] for c in item.payload["cards"]} == {card.pk}
+    assert [c["id"] for c in item.payload["rows"]["journeys.Comment"]] == [comment.pk]
 
 
 def test_restore_drops_a_sub_journey_link_to_a_journey_deleted_since(journey, workspace, admin, editor):

@@ -1,0 +1,50 @@
+"""Form fields for text people type, following core.text (the same rules as core.fields and
+core.serializers, so a page and the API refuse the same input with the same words).
+
+`TextField` is Django's CharField, plus:
+- text with no visible character (only spaces, U+200B, U+FEFF…) is empty: "required" when the field is,
+  "" when it is not;
+- the limit is counted in characters and rendered as `data-max-chars` (static/js/text.js shows a counter),
+  never as `maxlength`, with which browsers silently drop what is pasted past the limit;
+- a refusal says the limit and the length: "At most 2,000 characters (you have 2,134).";
+- NUL is refused (core.middleware already answers 400 to any form that sends one).
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
+
+from .text import MaxCharsValidator, is_blank, too_long_message, validate_no_nul
+
+
+class TextField(forms.CharField):
+    def __init__(self, *, max_length=None, **kwargs):
+        super().__init__(max_length=max_length, **kwargs)
+        rules = [validate_no_nul] + ([MaxCharsValidator(int(max_length))] if max_length is not None else [])
+        self.validators = rules + [
+            v
+            for v in self.validators
+            if not isinstance(v, MaxLengthValidator | ProhibitNullCharactersValidator)
+        ]
+
+    def to_python(self, value):
+        # The limit counts what was typed, before surrounding spaces are trimmed (as the page's counter does).
+        if isinstance(value, str) and self.max_length is not None and len(value) > self.max_length:
+            raise ValidationError(too_long_message(self.max_length, len(value)), code="max_length")
+        value = super().to_python(value)
+        return self.empty_value if is_blank(value) else value
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        if "maxlength" in attrs:
+            attrs["data-max-chars"] = attrs.pop("maxlength")
+        return attrs
+
+
+def text_field_for(model, name: str, **kwargs) -> TextField:
+    """A TextField with a model field's limit, label and requiredness (kwargs override them)."""
+    field = model._meta.get_field(name)
+    kwargs.setdefault("max_length", field.max_length)
+    kwargs.setdefault("required", not field.blank)
+    kwargs.setdefault("label", field.verbose_name[:1].upper() + field.verbose_name[1:])
+    return TextField(**kwargs)

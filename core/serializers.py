@@ -1,0 +1,96 @@
+"""DRF fields for the API's input, following core.text and the database's ranges.
+
+- `TextField`: DRF's CharField, plus text with no visible character counts as blank (refused unless
+  `allow_blank`, then stored as ""), the limit counted in characters and refused with the limit and the
+  length ("At most 2,000 characters (you have 2,134)."), NUL refused. `text_field_for(Model, "name")`
+  takes a model field's limit and requiredness.
+- `IdField`: an object id (1 … the largest bigint): an id beyond it is refused as input instead of
+  reaching the database.
+- `PositionField`, `VersionField`: within PostgreSQL's integer, as the columns are.
+"""
+
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
+from rest_framework import serializers
+from rest_framework.fields import empty
+
+from .text import BIGINT_MAX, BLANK_MESSAGE, MaxCharsValidator, is_blank, too_long_message, validate_no_nul
+
+__all__ = [
+    "BIGINT_MAX",
+    "INT_MAX",
+    "BooleanField",
+    "IdField",
+    "PositionField",
+    "TextField",
+    "VersionField",
+    "text_field_for",
+]
+INT_MAX = 2**31 - 1  # integer: positions, versions, revisions (PositiveIntegerField)
+
+
+class TextField(serializers.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        rules = [validate_no_nul] + (
+            [MaxCharsValidator(self.max_length)] if self.max_length is not None else []
+        )
+        self.validators = rules + [
+            v
+            for v in self.validators
+            if not isinstance(v, MaxLengthValidator | ProhibitNullCharactersValidator)
+        ]
+
+    def to_internal_value(self, data):
+        # DRF's CharField takes numbers as text; the schema says string, and so do we.
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+    def run_validation(self, data=empty):
+        # The limit counts what was sent, before surrounding spaces are trimmed: the count a person sees
+        # (static/js/text.js) and the schema's maxLength count the same.
+        if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
+            raise serializers.ValidationError(too_long_message(self.max_length, len(data)), code="max_length")
+        if isinstance(data, str) and data and is_blank(data):
+            if not self.allow_blank:  # "" is "This field may not be blank."; invisible text says why
+                raise serializers.ValidationError(BLANK_MESSAGE, code="blank")
+            data = ""
+        return super().run_validation(data)
+
+
+def text_field_for(model, name: str, **kwargs) -> TextField:
+    """A TextField with a model field's limit and requiredness (kwargs override them)."""
+    field = model._meta.get_field(name)
+    kwargs.setdefault("max_length", field.max_length)
+    if field.blank:
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("required", False)
+    return TextField(**kwargs)
+
+
+class BooleanField(serializers.BooleanField):
+    """A boolean that a form-encoded body leaves out is missing (its default, or "required"), not false
+    as DRF reads a missing checkbox."""
+
+    default_empty_html = empty
+
+
+class IdField(serializers.IntegerField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", BIGINT_MAX)
+        super().__init__(**kwargs)
+
+
+class PositionField(serializers.IntegerField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", INT_MAX)
+        super().__init__(**kwargs)
+
+
+class VersionField(serializers.IntegerField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", INT_MAX)
+        super().__init__(**kwargs)

@@ -1,0 +1,340 @@
+"""The map grid as pages show it: stages × steps by lanes, cards presented for templates/journeys/_card.html,
+the emotion curve, the breadcrumb, and the editing affordances. The map page, the grid partial, the editor's
+answers, versions and present mode all build on this module; it imports none of them.
+"""
+
+import math
+
+from django.template.defaultfilters import linebreaksbr
+from django.urls import reverse
+from django.utils.text import Truncator
+
+from .. import access, selectors
+from ..models import BACKSTAGE_KINDS, EMOTION_MAX, EMOTION_MIN, Journey, LaneKind, StandardStage
+
+STEP_WIDTH = 248
+CURVE_HEIGHT = 168
+CURVE_PADDING = 26
+
+SCORES = list(range(EMOTION_MAX, EMOTION_MIN - 1, -1))
+
+COMMON_CHANNELS = (
+    "Email",
+    "Website",
+    "In-app",
+    "Mobile app",
+    "Phone",
+    "Chat",
+    "Sales call",
+    "Social",
+    "Store",
+)
+
+
+def can_edit(journey) -> bool:
+    return access.rank(journey.access_level) >= access.rank(access.EDIT)
+
+
+def editing_context(journey) -> dict:
+    """What the live map's grid templates need: comment buttons for everyone who sees the map (viewers may
+    comment), and the editor's affordances for people who may edit."""
+    if not can_edit(journey):
+        # `editing` set, not absent: templates test it per card, and a missing variable is slow to look up
+        return {"commenting": True, "editing": False}
+    return {
+        "commenting": True,
+        "editing": True,
+        "lane_kinds": LaneKind.choices,
+        "standard_stages": StandardStage.choices,
+        "scores": SCORES,
+        "common_channels": COMMON_CHANNELS,
+    }
+
+
+def _fmt_score(value: float) -> str:
+    """+2, −1.5, 0: one decimal at most, a real minus sign."""
+    text = f"{abs(value):.1f}".rstrip("0").rstrip(".")
+    if value > 0:
+        return f"+{text}"
+    if value < 0:
+        return f"−{text}"
+    return "0"
+
+
+def _monotone_path(points: list[tuple[float, float]]) -> str:
+    """A smooth SVG path through the points that never overshoots them (monotone cubic, Fritsch–Carlson)."""
+    if len(points) < 2:
+        return ""
+    if len(points) == 2:
+        (x0, y0), (x1, y1) = points
+        return f"M{x0:.1f},{y0:.1f} L{x1:.1f},{y1:.1f}"
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    n = len(points)
+    d = [(ys[k + 1] - ys[k]) / (xs[k + 1] - xs[k]) for k in range(n - 1)]
+    m = [d[0]] + [0.0 if d[k - 1] * d[k] <= 0 else (d[k - 1] + d[k]) / 2 for k in range(1, n - 1)] + [d[-1]]
+    for k in range(n - 1):
+        if d[k] == 0:
+            m[k] = m[k + 1] = 0.0
+            continue
+        a, b = m[k] / d[k], m[k + 1] / d[k]
+        if a * a + b * b > 9:
+            t = 3 / math.sqrt(a * a + b * b)
+            m[k], m[k + 1] = t * a * d[k], t * b * d[k]
+    path = [f"M{xs[0]:.1f},{ys[0]:.1f}"]
+    for k in range(n - 1):
+        h = (xs[k + 1] - xs[k]) / 3
+        path.append(
+            f"C{xs[k] + h:.1f},{ys[k] + m[k] * h:.1f} {xs[k + 1] - h:.1f},{ys[k + 1] - m[k + 1] * h:.1f} "
+            f"{xs[k + 1]:.1f},{ys[k + 1]:.1f}"
+        )
+    return " ".join(path)
+
+
+def emotion_curve(scores: list[float | None], stage_starts: list[bool] | None = None) -> dict:
+    """Geometry of one emotion lane: a point per column with a mean score, the zero line, and a smooth line
+    through each run of consecutive scored columns. A column with no score breaks the line (a gap, never a
+    straight line across it); a score with no scored neighbour stands as a point."""
+    inner = CURVE_HEIGHT - 2 * CURVE_PADDING
+
+    def y_of(score):
+        return CURVE_PADDING + (EMOTION_MAX - score) / (EMOTION_MAX - EMOTION_MIN) * inner
+
+    points = []
+    runs: list[list[tuple[float, float]]] = []  # (x, y) of consecutive scored columns
+    for index, score in enumerate(scores):
+        if score is None:
+            continue
+        if not points or points[-1]["index"] != index - 1:
+            runs.append([])
+        x, y = (index + 0.5) * STEP_WIDTH, y_of(score)
+        tone = "positive" if score > 0.25 else "negative" if score < -0.25 else "neutral"
+        label_y = y - 12 if score >= 0 else y + 20
+        points.append(
+            {
+                "x": f"{x:.1f}",
+                "y": f"{y:.1f}",
+                "label": _fmt_score(score),
+                "tone": tone,
+                "label_y": f"{label_y:.1f}",
+                "score": score,
+                "index": index,
+            }
+        )
+        runs[-1].append((float(f"{x:.1f}"), float(f"{y:.1f}")))
+    zero = y_of(0)
+    segments = []
+    for xy in runs:
+        path = _monotone_path(xy)
+        if path:  # two points or more
+            area = f"{path} L{xy[-1][0]:.1f},{zero:.1f} L{xy[0][0]:.1f},{zero:.1f} Z"
+            segments.append({"path": path, "area": area})
+    stage_starts = stage_starts or [index == 0 for index in range(len(scores))]
+    gridlines = [
+        {"x": index * STEP_WIDTH, "stage_start": start}
+        for index, start in enumerate(stage_starts)
+        if index > 0
+    ]
+    return {
+        "gridlines": gridlines,
+        "width": len(scores) * STEP_WIDTH,
+        "height": CURVE_HEIGHT,
+        "zero_y": f"{y_of(0):.1f}",
+        "top_y": f"{y_of(EMOTION_MAX):.1f}",
+        "bottom_y": f"{y_of(EMOTION_MIN):.1f}",
+        "points": points,
+        "segments": segments,
+    }
+
+
+def _score_label(value) -> str:
+    """As journeys_ui's `score` filter: +2, 0 or −3 (a real minus sign)."""
+    return f"+{value}" if value > 0 else f"−{-value}" if value < 0 else "0"
+
+
+def _score_tone(value) -> str:
+    """As journeys_ui's `tone` filter: positive | neutral | negative."""
+    if value is None:
+        return "neutral"
+    return "positive" if value > 0 else "negative" if value < 0 else "neutral"
+
+
+# The buttons of an emotion card's score picker (templates/journeys/editor/_score_picker.html), +3 down to −3,
+# for each current score (None: not set): built once, so the template compares nothing per button.
+SCORE_SCALES = {
+    current: [
+        {
+            "input": str(n),
+            "label": _score_label(n),
+            "class": f"score score--{_score_tone(n)}{' is-current' if n == current else ''}",
+            "pressed": "true" if n == current else "false",
+        }
+        for n in range(EMOTION_MAX, EMOTION_MIN - 1, -1)
+    ]
+    for current in [*range(EMOTION_MAX, EMOTION_MIN - 1, -1), None]
+}
+
+
+def card_edit_url_parts() -> list[str]:
+    """journeys:editor_card_edit reversed once, split around the card id ("/…/cards/", "edit/")."""
+    return reverse("journeys:editor_card_edit", args=[0]).rsplit("/0/", 1)
+
+
+def present_card(card, edit_url_parts: list[str] | None = None):
+    """Precompute what templates/journeys/_card.html shows of a card (ui_* attributes): in Python rather than
+    chains of filters and a `{% url %}` per card in the template, which made big grids slow to render.
+    `edit_url_parts`: card_edit_url_parts(), computed once per grid."""
+    head, tail = edit_url_parts or card_edit_url_parts()
+    score = card.emotion_score
+    card.ui_id = str(card.pk)
+    card.ui_version = str(card.version)
+    card.ui_tone = _score_tone(score)
+    card.ui_score = "" if score is None else _score_label(int(score))
+    card.ui_text = linebreaksbr(card.text, autoescape=True)
+    card.ui_note = Truncator(card.note).chars(180) if card.note else ""
+    card.ui_aria = Truncator(card.text).chars(90)
+    card.ui_edit_url = f"{head}/{card.pk}/{tail}"
+    card.ui_scale = SCORE_SCALES.get(score, SCORE_SCALES[None])
+    return card
+
+
+def _cell_class(lane, stage_start: bool) -> str:
+    return (
+        f"map__cell lane--{lane.kind}"
+        + (" is-stage-start" if stage_start else "")
+        + (" is-backstage" if lane.kind in BACKSTAGE_KINDS else "")
+    )
+
+
+def cell_fragments(journey, cells) -> tuple[list[dict], list[dict]]:
+    """Some cells of the map (lane id, step id) as templates/journeys/_map_grid.html's `cell` partial shows
+    them, and the curve rows of the emotion lanes among them: for answers and live updates that swap just
+    what changed. Returns ([{cell, row}], [{lane, curve}]); cells no longer on the map are left out."""
+    lanes, steps, cards_by_cell = selectors.map_cells(journey=journey, cells=cells)
+    edit_url_parts = card_edit_url_parts()
+    out = []
+    for (lane_id, step_id), cards in sorted(cards_by_cell.items()):
+        lane, step = lanes[lane_id], steps[step_id]
+        for card in cards:
+            present_card(card, edit_url_parts)
+        stage_start = step.position == 0  # positions within a stage are dense (services/changes.py)
+        cell = {
+            "step": step,
+            "cards": cards,
+            "ui_class": _cell_class(lane, stage_start),
+            "ui_lane_id": str(lane_id),
+            "ui_step_id": str(step_id),
+        }
+        out.append({"cell": cell, "row": {"lane": lane}})
+    emotion_lanes = {row["row"]["lane"] for row in out if row["row"]["lane"].kind == LaneKind.EMOTIONS}
+    curves = [{"lane": lane, "curve": lane_curve(journey, lane)} for lane in emotion_lanes]
+    return out, curves
+
+
+def lane_curve(journey, lane) -> dict:
+    """The curve of one emotion lane (two queries), as grid_context draws it for the whole grid."""
+    means, starts = selectors.lane_scores(journey=journey, lane=lane)
+    return emotion_curve(means, stage_starts=starts)
+
+
+def grid_context(map_data: selectors.MapData, *, linkable_journeys=None, linkable_states=None) -> dict:
+    """Everything templates/journeys/_map_grid.html needs, computed without further queries.
+
+    `linkable_journeys` ({id: title}) are the journeys the viewer may open: a step's drill-down link shows
+    only for those, so a restricted sub-journey's title never leaks. `linkable_states` ({id: state}) marks
+    a link into a sub-journey of the other state (a future-state copy's steps still drilling into the
+    current-state detail) so the link says so."""
+    linkable = linkable_journeys or {}
+    states = linkable_states or {}
+    map_state = map_data.journey.state
+    columns = []  # one per step; a stage without steps still gets one (empty) column
+    stage_heads = []
+    for stage in map_data.stages:
+        steps = stage.step_list or [None]
+        stage_heads.append({"stage": stage, "span": len(steps)})
+        for index, step in enumerate(steps):
+            if step is not None:
+                step.drill_down = step.sub_journey_id if step.sub_journey_id in linkable else None
+                step.drill_down_title = linkable.get(step.sub_journey_id, "")
+                state = states.get(step.sub_journey_id)
+                step.drill_down_other_state = (
+                    state if step.drill_down and state and state != map_state else None
+                )
+            columns.append({"stage": stage, "step": step, "stage_start": index == 0})
+    rows = []
+    seen_backstage = False
+    edit_url_parts = card_edit_url_parts()
+    for lane in map_data.lanes:
+        backstage = lane.kind in BACKSTAGE_KINDS
+        lane_class = f"map__cell lane--{lane.kind}"
+        lane_id = str(lane.pk)
+        cells = []
+        for column in columns:
+            step = column["step"]
+            cards = map_data.cards_by_cell.get((lane.pk, step.pk), []) if step else []
+            for card in cards:
+                present_card(card, edit_url_parts)
+            cells.append(
+                {
+                    **column,
+                    "cards": cards,
+                    # the cell's class and ids as rendered, precomputed (hundreds of cells per map)
+                    "ui_class": lane_class
+                    + (" is-stage-start" if column["stage_start"] else "")
+                    + (" is-backstage" if backstage else ""),
+                    "ui_lane_id": lane_id,
+                    "ui_step_id": str(step.pk) if step else "",
+                }
+            )
+        row = {"lane": lane, "cells": cells, "line_of_visibility": backstage and not seen_backstage}
+        seen_backstage = seen_backstage or backstage
+        if lane.kind == LaneKind.EMOTIONS:
+            scores = []
+            for cell in cells:
+                values = [c.emotion_score for c in cell["cards"] if c.emotion_score is not None]
+                scores.append(sum(values) / len(values) if values else None)
+            row["curve"] = emotion_curve(scores, stage_starts=[c["stage_start"] for c in columns])
+        rows.append(row)
+    return {
+        "map": map_data,
+        "journey": map_data.journey,
+        "stage_heads": stage_heads,
+        "columns": columns,
+        "rows": rows,
+        "column_count": len(columns),
+        "step_width": STEP_WIDTH,
+        "is_empty": not map_data.stages and not map_data.lanes,
+        "oob": False,  # the `cell` partial is swapped out of band only when rendered alone
+    }
+
+
+def visible_in_workspace(user, journey) -> dict:
+    """{id: {title, parent_id, level, archived, state}} of the journeys the user can see in the journey's
+    workspace (one query)."""
+    rows = (
+        Journey.objects.visible_to(user)
+        .filter(workspace_id=journey.workspace_id)
+        .values("id", "title", "parent_id", "level", "archived", "state")
+    )
+    return {row["id"]: row for row in rows}
+
+
+def breadcrumb(journey, visible: dict) -> list[dict]:
+    """The visible parent chain, outermost first; stops at a journey the user cannot see."""
+    chain, node_id, seen = [], journey.parent_id, {journey.pk}
+    while node_id in visible and node_id not in seen:
+        seen.add(node_id)
+        chain.append(visible[node_id])
+        node_id = visible[node_id]["parent_id"]
+    return list(reversed(chain))
+
+
+def map_grid_data(request, journey):
+    visible = visible_in_workspace(request.user, journey)
+    map_data = selectors.journey_map(journey=journey)
+    grid = grid_context(
+        map_data,
+        linkable_journeys={pk: row["title"] for pk, row in visible.items()},
+        linkable_states={pk: row["state"] for pk, row in visible.items()},
+    )
+    grid.update(editing_context(journey))  # edit affordances for people who may edit; nothing for viewers
+    return visible, grid

@@ -1,0 +1,337 @@
+"""Every page on a phone, a tablet and a desktop, checked by axe-core and by measuring the layout.
+
+The pages come from the URL resolver: every named URL of the apps is either a page in PAGES (visited as the
+person it is for) or listed in NOT_PAGES with the reason it is not one (a POST-only action, an HTMX fragment,
+an event stream). test_every_url_is_a_page_or_says_why_not fails when a URL is added to neither, so a new
+page cannot skip these checks.
+
+At each size: the page never scrolls sideways (wide tables and the map grid scroll inside their own box),
+the buttons of its header are inside the screen, and axe-core finds no violation (WCAG 2.1 AA and axe's
+best practices). The map keeps most of the screen: its header is at most 20% of a desktop screen, and on a
+phone the map grid gets at least 60% of the height.
+"""
+
+import re
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core.management import call_command
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from playwright.sync_api import expect
+
+from accounts import services as account_services
+from accounts.models import Role, User
+from journeys import demo
+from journeys.models import Journey
+from journeys.services import structure, versioning
+
+from .axe import assert_accessible
+
+PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 820, "height": 1180}
+DESKTOP = {"width": 1440, "height": 900}
+SIZES = {"phone": PHONE, "tablet": TABLET, "desktop": DESKTOP}
+SHOTS = Path("/work/notes/shots")
+
+# Named URLs of the apps that are not pages a person opens, and why (the reason is the documentation).
+NOT_PAGES = {
+    "home": "redirects to journeys:list",
+    "accounts:logout": "POST only: signs out",
+    "accounts:workspace_switch": "POST only",
+    "accounts:member_role": "POST only",
+    "accounts:member_remove": "POST only",
+    "accounts:invitation_create": "POST only (the form is on accounts:members)",
+    "accounts:invitation_revoke": "POST only",
+    "accounts:team_members": "POST only (the form is on accounts:teams)",
+    "journeys:map_grid": "HTMX fragment of journeys:map (checked inside the map page)",
+    "journeys:map_cells": "HTMX fragment: cells of the map grid (checked inside the map page)",
+    "journeys:live": "server-sent events stream",
+    "journeys:access_remove": "POST only",
+    "journeys:archive": "POST only",
+    "journeys:future_state": "POST only (a menu item of the map page)",
+    "journeys:template": "POST only (a menu item of the map page)",
+    "journeys:saved_view_create": "POST only (the form is on journeys:present)",
+    "journeys:saved_view_delete": "POST only",
+    "journeys:activity": "HTMX fragment: the map page's Activity menu (checked open in test_map_keyboard)",
+    "journeys:version_restore": "POST only (the form is on journeys:version_detail)",
+    "journeys:trash_restore": "POST only",
+    "journeys:card_comments": "HTMX fragment: the comments side panel (checked open in test_map_keyboard)",
+}
+# The editor's fragments and actions (journeys/views/editor.py): parts of the map page, checked there.
+EDITOR_PREFIX = "journeys:editor_"
+
+
+def named_urls() -> list[str]:
+    """Every named URL in the accounts and journeys namespaces, plus the unnamespaced ones of the project."""
+    names = []
+
+    def walk(patterns, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace in ("admin",) or (pattern.namespace or "").endswith("-api"):
+                    continue
+                walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                names.append(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+
+    walk(get_resolver().url_patterns, None)
+    return [name for name in names if not name.startswith("api-")]
+
+
+class World:
+    """The demo workspace plus what some pages need: versions, a saved view, an invitation, a reset link."""
+
+    def __init__(self):
+        call_command("load_demo", stdout=StringIO())
+        self.lifecycle = Journey.objects.get(title=demo.LIFECYCLE["title"])
+        self.future = Journey.objects.get(title=demo.FUTURE["title"])
+        self.onboarding = Journey.objects.get(title=demo.ONBOARDING["title"])
+        self.workspace = self.lifecycle.workspace
+        self.admin = User.objects.get(username="admin")
+        self.editor = User.objects.get(username="editor")
+        self.viewer = User.objects.get(username="viewer")
+        self.version = versioning.version_save(
+            journey_id=self.lifecycle.pk, by=self.admin, label="Before the review"
+        )
+        self.step = self.lifecycle.steps.filter(sub_journey__isnull=True).order_by("pk").first()
+        self.view = structure.saved_view_create(
+            journey_id=self.lifecycle.pk, by=self.admin, name="Customer-facing", hidden_lanes=()
+        )
+        self.invitation = account_services.invitation_create(
+            workspace=self.workspace, email="new.colleague@example.com", role=Role.EDITOR, by=self.admin
+        )
+        self.reset_uid = urlsafe_base64_encode(force_bytes(self.viewer.pk))
+        self.reset_token = default_token_generator.make_token(self.viewer)
+
+
+# name -> [(persona or None for signed out, url(world), status)]; several entries cover several templates.
+PAGES = {
+    "accounts:login": [(None, lambda w: reverse("accounts:login"), 200)],
+    "accounts:password_change": [("viewer", lambda w: reverse("accounts:password_change"), 200)],
+    "accounts:password_change_done": [("viewer", lambda w: reverse("accounts:password_change_done"), 200)],
+    "accounts:password_reset": [(None, lambda w: reverse("accounts:password_reset"), 200)],
+    "accounts:password_reset_done": [(None, lambda w: reverse("accounts:password_reset_done"), 200)],
+    "accounts:password_reset_confirm": [
+        (None, lambda w: reverse("accounts:password_reset_confirm", args=[w.reset_uid, w.reset_token]), 200)
+    ],
+    "accounts:password_reset_complete": [(None, lambda w: reverse("accounts:password_reset_complete"), 200)],
+    "accounts:invitation_accept": [
+        (None, lambda w: reverse("accounts:invitation_accept", args=[w.invitation.token]), 200),
+        ("viewer", lambda w: reverse("accounts:invitation_accept", args=["no-such-token"]), 404),
+    ],
+    "accounts:workspace_create": [("viewer", lambda w: reverse("accounts:workspace_create"), 200)],
+    "accounts:members": [("admin", lambda w: reverse("accounts:members", args=[w.workspace.pk]), 200)],
+    "accounts:teams": [("admin", lambda w: reverse("accounts:teams", args=[w.workspace.pk]), 200)],
+    "journeys:list": [
+        ("admin", lambda w: reverse("journeys:list"), 200),
+        ("viewer", lambda w: reverse("journeys:list") + "?q=nothing-matches-this", 200),
+    ],
+    "journeys:create": [("editor", lambda w: reverse("journeys:create"), 200)],
+    "journeys:map": [
+        ("editor", lambda w: reverse("journeys:map", args=[w.lifecycle.pk]), 200),
+        ("viewer", lambda w: reverse("journeys:map", args=[w.lifecycle.pk]), 200),
+        ("editor", lambda w: reverse("journeys:map", args=[w.future.pk]), 200),
+        ("admin", lambda w: reverse("journeys:map", args=[999_999]), 404),
+    ],
+    "journeys:settings": [
+        ("admin", lambda w: reverse("journeys:settings", args=[w.lifecycle.pk]), 200),
+        ("viewer", lambda w: reverse("journeys:settings", args=[w.lifecycle.pk]), 403),
+    ],
+    "journeys:access": [("admin", lambda w: reverse("journeys:access", args=[w.lifecycle.pk]), 200)],
+    "journeys:delete": [("admin", lambda w: reverse("journeys:delete", args=[w.lifecycle.pk]), 200)],
+    "journeys:new_from": [("editor", lambda w: reverse("journeys:new_from"), 200)],
+    "journeys:copy": [("editor", lambda w: reverse("journeys:copy", args=[w.lifecycle.pk]), 200)],
+    "journeys:sub_journey_create": [
+        ("editor", lambda w: reverse("journeys:sub_journey_create", args=[w.lifecycle.pk, w.step.pk]), 200)
+    ],
+    "journeys:compare": [("viewer", lambda w: reverse("journeys:compare", args=[w.future.pk]), 200)],
+    "journeys:present": [("viewer", lambda w: reverse("journeys:present", args=[w.lifecycle.pk]), 200)],
+    "journeys:saved_view": [
+        ("viewer", lambda w: reverse("journeys:saved_view", args=[w.lifecycle.pk, w.view.pk]), 200)
+    ],
+    "journeys:versions": [("editor", lambda w: reverse("journeys:versions", args=[w.lifecycle.pk]), 200)],
+    "journeys:version_detail": [
+        ("editor", lambda w: reverse("journeys:version_detail", args=[w.lifecycle.pk, w.version.pk]), 200)
+    ],
+    "journeys:version_diff": [
+        (
+            "viewer",
+            lambda w: reverse("journeys:version_diff", args=[w.lifecycle.pk]) + f"?from={w.version.pk}",
+            200,
+        )
+    ],
+}
+
+# Wide content may scroll inside these boxes; the page itself may not.
+LAYOUT_JS = """() => {
+  const box = (selector) => {
+    const element = document.querySelector(selector);
+    if (!element) return null;
+    const r = element.getBoundingClientRect();
+    return { top: r.top, bottom: r.bottom, height: r.height };
+  };
+  const scrollsSideways = (element) => {
+    for (let e = element.parentElement; e && e !== document.body; e = e.parentElement) {
+      const overflow = getComputedStyle(e).overflowX;
+      if (overflow === "auto" || overflow === "scroll" || overflow === "hidden") return true;
+    }
+    return false;
+  };
+  const shown = (element) => {
+    if (element.closest("details:not([open]) > :not(summary)")) return false;
+    const r = element.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && getComputedStyle(element).visibility !== "hidden";
+  };
+  const outside = [];
+  document.querySelectorAll(
+    ".btn, button[type=submit], .topbar a, .topbar summary, .page-head__actions > *, .map-head__actions > *"
+  ).forEach((element) => {
+    if (!shown(element) || scrollsSideways(element)) return;
+    const r = element.getBoundingClientRect();
+    if (r.left < -0.5 || r.right > innerWidth + 0.5) {
+      const name = element.textContent || element.getAttribute("aria-label") || element.tagName;
+      outside.push(name.trim().slice(0, 40) + " [" + Math.round(r.left) + ", " + Math.round(r.right) + "]");
+    }
+  });
+  // What sticks out, to name it in the failure: the outermost elements past the right edge of the screen.
+  const wide = [];
+  if (document.scrollingElement.scrollWidth > innerWidth) {
+    document.querySelectorAll("body *").forEach((element) => {
+      if (wide.length >= 5 || scrollsSideways(element)) return;
+      if (getComputedStyle(element).position === "fixed") return;
+      const r = element.getBoundingClientRect();
+      const parent = element.parentElement.getBoundingClientRect();
+      const top = parent.right <= innerWidth + 0.5 || element.parentElement === document.body;
+      if (r.right > innerWidth + 0.5 && top) {
+        const name = element.tagName.toLowerCase() + "." + [...element.classList].join(".");
+        wide.push(name + " → " + Math.round(r.right));
+      }
+    });
+  }
+  return {
+    scrollWidth: document.scrollingElement.scrollWidth, innerWidth, innerHeight, outside, wide,
+    topbar: box(".topbar"), mapHead: box(".map-head"), grid: box("#map-grid"),
+  };
+}"""
+
+
+def check_layout(page, where: str, size: str) -> dict:
+    layout = page.evaluate(LAYOUT_JS)
+    assert layout["scrollWidth"] <= layout["innerWidth"], (
+        f"{where} at {size}: the page scrolls sideways ({layout['scrollWidth']} px wide in a "
+        f"{layout['innerWidth']} px screen): {layout['wide']}"
+    )
+    assert not layout["outside"], f"{where} at {size}: controls outside the screen: {layout['outside']}"
+    if layout["topbar"]:
+        assert layout["topbar"]["height"] <= 56, f"{where} at {size}: top bar {layout['topbar']['height']} px"
+    return layout
+
+
+def all_entries():
+    for name, entries in PAGES.items():
+        for index, (persona, build, status) in enumerate(entries):
+            yield pytest.param(name, persona, build, status, id=f"{name}-{persona or 'anonymous'}-{index}")
+
+
+def test_every_url_is_a_page_or_says_why_not():
+    names = named_urls()
+    assert "journeys:map" in names and "accounts:members" in names  # the walk finds the apps' URLs
+    unclassified = [
+        name
+        for name in names
+        if name not in PAGES and name not in NOT_PAGES and not name.startswith(EDITOR_PREFIX)
+    ]
+    assert not unclassified, (
+        f"URLs neither checked as pages (PAGES) nor explained (NOT_PAGES) in {__file__}: {unclassified}"
+    )
+    stale = sorted(set(PAGES) - set(names))
+    assert not stale, f"PAGES names URLs that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize(("name", "persona", "build", "status"), list(all_entries()))
+def test_page_fits_every_screen_and_passes_axe(name, persona, build, status, new_page, sign_in):
+    world = World()
+    page = new_page(viewport=PHONE, bypass_csp=True)
+    if persona:
+        sign_in(page, persona, demo.demo_password(persona))
+    url = build(world)
+    for size, viewport in SIZES.items():
+        page.set_viewport_size(viewport)
+        response = page.goto(url)
+        assert response.status == status, f"{url} as {persona}: {response.status}"
+        where = f"{name} ({url} as {persona or 'signed out'})"
+        check_layout(page, where, size)
+        if size != "tablet":  # colours and names do not change with the width; structure might on a phone
+            assert_accessible(page, f"{where} at {size}")
+
+
+@pytest.mark.parametrize("persona", ["editor", "viewer"])
+def test_the_map_keeps_most_of_the_screen(persona, new_page, sign_in):
+    world = World()
+    page = new_page(viewport=DESKTOP)
+    sign_in(page, persona, demo.demo_password(persona))
+    url = reverse("journeys:map", args=[world.lifecycle.pk])
+    for size, viewport in SIZES.items():
+        page.set_viewport_size(viewport)
+        page.goto(url)
+        expect(page.locator(".map__stage-title").first).to_be_visible()
+        layout = check_layout(page, f"the map as {persona}", size)
+        height = layout["innerHeight"]
+        head_bottom = layout["mapHead"]["bottom"]
+        grid_height = layout["grid"]["height"]
+        if size == "desktop":
+            assert head_bottom <= 0.2 * height, (
+                f"desktop: top bar and map header end at {head_bottom} px of {height}"
+            )
+        assert grid_height >= 0.6 * height, f"{size}: the map grid is {grid_height} px of {height}"
+        # The first card is on screen, not pushed off by headers.
+        card = page.locator("article.card").first.bounding_box()
+        assert card["y"] + 20 < height and card["x"] < viewport["width"], f"{size}: first card at {card}"
+        if size == "desktop":
+            # The future state links back to its current state.
+            page.goto(reverse("journeys:map", args=[world.future.pk]))
+            expect(page.locator(".kv__current a")).to_have_text(world.lifecycle.title)
+            page.goto(url)
+        if persona == "editor" and size != "phone":
+            # Tablets and desktops edit: the toolbar's buttons are on screen.
+            for label in ("Add stage", "Add lane"):
+                box = page.locator("#editor").get_by_role("button", name=label).bounding_box()
+                assert box and box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (
+                    size,
+                    label,
+                    box,
+                )
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"frontb-map-{persona}-{size}.png"))
+
+
+def test_lists_and_forms_on_a_phone(new_page, sign_in):
+    """The journeys list on a phone: a row per journey, the title readable, "New journey" on screen."""
+    world = World()
+    page = new_page(viewport=PHONE)
+    sign_in(page, "admin", demo.demo_password("admin"))
+    page.goto(reverse("journeys:list"))
+    new = page.get_by_role("link", name=re.compile("New journey"))
+    box = new.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    row = page.locator(f"tr[data-journey-id='{world.lifecycle.pk}']")
+    title = row.get_by_role("link", name=world.lifecycle.title)
+    assert title.bounding_box()["width"] >= 200  # a readable column, not squeezed beside five others
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Members")).to_be_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "frontb-list-phone.png"))
+    page.set_viewport_size(DESKTOP)
+    page.screenshot(path=str(SHOTS / "frontb-list-desktop.png"))
+    for name, url in (
+        ("members", reverse("accounts:members", args=[world.workspace.pk])),
+        ("versions", reverse("journeys:versions", args=[world.lifecycle.pk])),
+        ("compare", reverse("journeys:compare", args=[world.future.pk])),
+        ("present", reverse("journeys:present", args=[world.lifecycle.pk])),
+    ):
+        page.set_viewport_size(PHONE)
+        page.goto(url)
+        page.screenshot(path=str(SHOTS / f"frontb-{name}-phone.png"))

@@ -1,0 +1,597 @@
+"""Text as people type it, on every field, page and endpoint (core/text.py, core/fields.py, core/forms.py,
+core/serializers.py, core/middleware.py, core/pagination.py).
+
+- Invisible text is blank: every required text field of every model refuses "\\u200b", " \\u2060 ", "\\ufeff"
+  through every API endpoint and page that writes it. The list of fields comes from the models' _meta and
+  the list of request fields from the OpenAPI schema (i.e. the serializers), so a field added tomorrow
+  fails here until it follows the rule and is tried.
+- NUL is a 400 naming the parameter, on every URL of the resolver, signed in or not, query or form.
+- Limits are counted in characters, are the same in form, API and database, are refused (never cut) with
+  the limit and the length, and pages render them as data-max-chars, never maxlength.
+- Pagination and id parameters are whole numbers in range, else 400 naming them.
+"""
+
+import json
+import re
+from io import StringIO
+
+import pytest
+import yaml
+from django.apps import apps
+from django.core.management import call_command
+from django.db import IntegrityError, connection, models, transaction
+from django.urls import reverse
+
+from accounts import services as account_services
+from accounts.models import Invitation, Team, User, Workspace
+from core import fields as core_fields
+from core.text import BLANK_MESSAGE, NUL_MESSAGE, has_visible, parse_id, shorten, validate_visible
+from journeys import services
+from journeys.models import (
+    CARD_TEXT_MAX,
+    JOURNEY_DESCRIPTION_MAX,
+    MAX_TAGS,
+    TAG_MAX,
+    Card,
+    Comment,
+    Journey,
+    Lane,
+    MapVersion,
+    SavedView,
+    Stage,
+    Step,
+)
+
+from . import factories
+from .checks import database_changes, database_rows, project_apps, project_routes
+
+INVISIBLE = ["\u200b", " \u2060 ", "\ufeff"]
+
+# Text the project writes itself (never typed by a person): Django's own fields, limits as generated.
+GENERATED = {
+    "accounts.Workspace.slug": "made from the name",
+    "accounts.Invitation.token": "random",
+    "journeys.Activity.verb": "set by the service",
+    "journeys.Activity.target_type": "set by the service",
+    "journeys.Activity.summary": "written by the service (quoted text shortened with …)",
+    "journeys.TrashedItem.kind": "set by the service",
+    "journeys.TrashedItem.title": "copied from the deleted element (shortened with …)",
+}
+# Typed text that a validator of its own already refuses when invisible.
+OWN_VALIDATOR = {
+    "accounts.User.username": "UnicodeUsernameValidator: letters, digits and @.+-_ only",
+    "accounts.User.password": "a hash; the password itself goes through AUTH_PASSWORD_VALIDATORS",
+    "accounts.Invitation.email": "EmailValidator",
+    "accounts.User.email": "EmailValidator (optional)",
+    "accounts.User.first_name": "Django's AbstractUser, optional; typed through core.forms (SignupForm)",
+    "accounts.User.last_name": "Django's AbstractUser, optional; typed through core.forms (SignupForm)",
+}
+
+
+def _text_fields():
+    for config in project_apps():
+        for model in config.get_models():
+            for field in model._meta.concrete_fields:
+                if isinstance(field, models.CharField | models.TextField) and not field.choices:
+                    yield f"{model._meta.label}.{field.name}", model, field
+
+
+# ------------------------------------------------------------------------------------ the rules themselves
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "", " ", "\u200b", " \u2060 ", "\ufeff", "\u200c\u200d", "\u00a0\u3000", "\u202e", "\u0301",
+        "\u3164", "\u2800", "\t\n\r", "\u180e", "\U000e0041",
+    ],
+)  # fmt: skip
+def test_text_without_a_visible_character_is_blank(text):
+    assert not has_visible(text)
+
+
+@pytest.mark.parametrize("text", ["a", ".", "😀", "\u200bx", "مرحبا!", "é", "e\u0301", "\u05d0", "-"])
+def test_text_with_a_visible_character_is_not(text):
+    assert has_visible(text)
+
+
+def test_ids_are_ascii_digits_within_bigint():
+    assert parse_id("42") == 42
+    assert [parse_id(raw) for raw in ["²", "٣", "0", "-1", "1.0", "", None, "9223372036854775808"]] == [
+        None
+    ] * 8
+    assert parse_id("9223372036854775807") == 2**63 - 1
+
+
+def test_shorten_marks_what_it_leaves_out():
+    assert shorten("a" * 10, 10) == "a" * 10
+    assert shorten("a" * 11, 10) == "a" * 9 + "…"
+
+
+# ------------------------------------------------------------------------------------ models
+
+
+def test_every_typed_text_field_follows_the_text_rules():
+    """Derived from the models: a CharField/TextField of our apps is generated, has a validator of its own,
+    or is one of core.fields' (blank refused when required, NUL refused, a limit in characters)."""
+    seen = set()
+    for label, _model, field in _text_fields():
+        seen.add(label)
+        if label in GENERATED or label in OWN_VALIDATOR:
+            continue
+        assert isinstance(field, core_fields.CharField | core_fields.TextField), f"{label} is Django's own"
+        assert field.max_length, f"{label} has no limit"
+        if not field.blank:
+            assert validate_visible in field.validators, label
+    assert set(GENERATED) | set(OWN_VALIDATOR) <= seen, "a listed field no longer exists"
+
+
+def test_text_fields_with_a_limit_have_it_in_the_database_too(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'c'"
+        )
+        checks = cursor.fetchall()
+    for label, model, field in _text_fields():
+        if isinstance(field, models.TextField) and field.max_length:
+            wanted = f"(length({field.column}) <= {field.max_length})"
+            assert any(
+                table == model._meta.db_table and wanted in definition.replace('"', "")
+                for table, definition in checks
+            ), f"{label}: no CHECK {wanted}"
+
+
+@pytest.mark.parametrize("blank", INVISIBLE)
+def test_models_refuse_invisible_required_text(blank):
+    for label, model, field in _text_fields():
+        if label in GENERATED or label in OWN_VALIDATOR or field.blank:
+            continue
+        with pytest.raises(Exception) as refused:
+            field.clean(blank, model())
+        assert BLANK_MESSAGE in str(refused.value) or str(field.error_messages["blank"]) in str(refused.value)
+
+
+def test_the_database_refuses_what_is_too_long(journey):
+    card = Card.objects.filter(journey=journey).first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Card.objects.filter(pk=card.pk).update(text="x" * (CARD_TEXT_MAX + 1))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Journey.objects.filter(pk=journey.pk).update(description="x" * (JOURNEY_DESCRIPTION_MAX + 1))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Journey.objects.filter(pk=journey.pk).update(tags=[f"t{n}" for n in range(MAX_TAGS + 1)])
+    # Characters, not bytes nor UTF-16 units: 2,000 emoji (4 bytes, 2 UTF-16 units each) fit.
+    Card.objects.filter(pk=card.pk).update(text="😀" * CARD_TEXT_MAX)
+
+
+# ------------------------------------------------------------------------------------ API: invisible text
+
+
+@pytest.fixture
+def world(admin, editor, workspace, journey):
+    """Ids for every endpoint that writes typed text."""
+    card = Card.objects.filter(journey=journey).order_by("pk").first()
+    team = account_services.team_create(workspace=workspace, name="Squad", members=[])
+    return {
+        "workspace": workspace,
+        "journey": journey,
+        "stage": Stage.objects.filter(journey=journey).first(),
+        "step": Step.objects.filter(journey=journey).first(),
+        "lane": Lane.objects.filter(journey=journey).first(),
+        "card": card,
+        "team": team,
+    }
+
+
+def _api_cases(w):
+    """(method, url, body without the text, field): every request body field of typed, required text."""
+    j, s, st, ln, c = w["journey"], w["stage"], w["step"], w["lane"], w["card"]
+    return {
+        ("POST", "/api/v1/journeys/", "title"): {"workspace": w["workspace"].pk},
+        ("PATCH", f"/api/v1/journeys/{j.pk}/", "title"): {"expected_version": j.version},
+        ("POST", f"/api/v1/journeys/{j.pk}/copy/", "title"): {},
+        ("POST", f"/api/v1/journeys/{j.pk}/stages/", "title"): {},
+        ("PATCH", f"/api/v1/stages/{s.pk}/", "title"): {"expected_version": s.version},
+        ("POST", f"/api/v1/stages/{s.pk}/steps/", "title"): {},
+        ("POST", f"/api/v1/journeys/{j.pk}/steps/", "title"): {"stage": s.pk},
+        ("PATCH", f"/api/v1/steps/{st.pk}/", "title"): {"expected_version": st.version},
+        ("POST", f"/api/v1/journeys/{j.pk}/lanes/", "title"): {},
+        ("PATCH", f"/api/v1/lanes/{ln.pk}/", "title"): {"expected_version": ln.version},
+        ("POST", f"/api/v1/journeys/{j.pk}/cards/", "text"): {"lane": c.lane_id, "step": c.step_id},
+        ("PATCH", f"/api/v1/cards/{c.pk}/", "text"): {"expected_version": c.version},
+        ("POST", f"/api/v1/cards/{c.pk}/comments/", "body"): {},
+        ("POST", f"/api/v1/journeys/{j.pk}/versions/", "label"): {},
+        ("POST", f"/api/v1/journeys/{j.pk}/saved-views/", "name"): {},
+        ("POST", "/api/v1/workspaces/", "name"): {},
+        ("POST", f"/api/v1/workspaces/{w['workspace'].pk}/teams/", "name"): {},
+        ("POST", f"/api/v1/workspaces/{w['workspace'].pk}/members/", "email"): {},
+        ("POST", "/api/v1/auth/token/", "username"): {"password": factories.PASSWORD},
+    }
+
+
+def _schema():
+    out = StringIO()
+    call_command("spectacular", stdout=out)
+    return yaml.safe_load(out.getvalue())
+
+
+def _typed_text_properties(schema):
+    """(method, path template, property) of every string a request body may carry that is typed text."""
+    components = schema["components"]["schemas"]
+    found = set()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if not body:
+                continue
+            component = components[body["schema"]["$ref"].rsplit("/", 1)[1]]
+            for name, prop in component.get("properties", {}).items():
+                if prop.get("type") == "string" and "enum" not in prop and not prop.get("readOnly"):
+                    if name != "password" and not prop.get("format") == "date-time":
+                        found.add((method.upper(), path, name, name in component.get("required", [])))
+    return found
+
+
+def test_every_required_text_of_every_request_body_is_tried(world):
+    """The request fields come from the schema (the serializers): each required string is in _api_cases,
+    each optional one must at least not be free of limits."""
+    cases = _api_cases(world)
+    templated = {(m, re.sub(r"/\d+/", "/{id}/", url), f) for m, url, f in cases}
+    required = set()
+    for method, path, name, is_required in _typed_text_properties(_schema()):
+        if is_required:
+            required.add((method, re.sub(r"\{\w+\}", "{id}", path), name))
+    assert required <= templated, f"not tried: {sorted(required - templated)}"
+
+
+@pytest.mark.parametrize("blank", INVISIBLE)
+def test_the_api_refuses_invisible_required_text_everywhere(client, admin, world, blank):
+    client.force_login(admin)
+    for (method, url, field), body in _api_cases(world).items():
+        before = database_rows()
+        response = client.generic(
+            method, url, data=json.dumps({**body, field: blank}), content_type="application/json"
+        )
+        assert response.status_code == 400, (method, url, field, response.content[:300])
+        # an email field refuses an invisible address as an address; sign-in says only that it failed (it
+        # never tells which part was wrong); every other field refuses it as blank text, by name
+        if url.endswith("/auth/token/"):
+            expected = {"non_field_errors": ["Wrong username or password."]}
+        elif field == "email":
+            expected = {field: ["Enter a valid email address."]}
+        else:
+            expected = {field: [BLANK_MESSAGE]}
+        assert response.json() == expected, (url, response.json())
+        assert database_changes(before, database_rows()) == [], (method, url)
+
+
+def test_an_invisible_card_is_refused_with_the_cards_own_words(client, admin, world):
+    client.force_login(admin)
+    j, c = world["journey"], world["card"]
+    response = client.post(
+        f"/api/v1/journeys/{j.pk}/cards/",
+        {"lane": c.lane_id, "step": c.step_id, "text": "\u200b"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"text": [BLANK_MESSAGE]}
+    response = client.patch(
+        f"/api/v1/cards/{c.pk}/",
+        {"text": " \u2060 ", "expected_version": c.version},
+        content_type="application/json",
+    )
+    assert response.json() == {"text": [BLANK_MESSAGE]}
+    c.refresh_from_db()
+    assert has_visible(c.text)
+
+
+# ------------------------------------------------------------------------------------ pages: invisible text
+
+
+def _page_cases(w):
+    """(url, form data, expected status, how to tell nothing changed)."""
+    j, s, st, ln, c = w["journey"], w["stage"], w["step"], w["lane"], w["card"]
+    return [
+        (reverse("journeys:create"), {"title": "{}", "level": "lifecycle", "state": "current",
+                                      "start": "blank", "visibility": "workspace", "owner": j.owner_id}, 200),
+        (reverse("journeys:settings", args=[j.pk]), {"title": "{}", "level": "lifecycle", "state": "current",
+                                                    "visibility": "workspace", "owner": j.owner_id,
+                                                    "expected_version": j.version}, 200),
+        (reverse("journeys:copy", args=[j.pk]), {"title": "{}", "content": "cards", "kind": "copy"}, 200),
+        (reverse("journeys:editor_stage", args=[s.pk]), {"title": "{}", "expected_version": s.version}, 422),
+        (reverse("journeys:editor_step", args=[st.pk]), {"title": "{}", "expected_version": st.version}, 422),
+        (reverse("journeys:editor_lane", args=[ln.pk]), {"title": "{}", "expected_version": ln.version}, 422),
+        (reverse("journeys:editor_card_edit", args=[c.pk]), {"text": "{}", "expected_version": c.version},
+         422),
+        (reverse("journeys:editor_card_add", args=[j.pk]), {"text": "{}", "lane": c.lane_id,
+                                                           "step": c.step_id}, 422),
+        (reverse("journeys:card_comments", args=[j.pk, c.pk]), {"action": "add", "body": "{}"}, 400),
+        (reverse("journeys:saved_view_create", args=[j.pk]), {"name": "{}"}, 400),
+        (reverse("journeys:versions", args=[j.pk]), {"label": "{}"}, 400),
+        (reverse("accounts:workspace_create"), {"name": "{}"}, 200),
+        (reverse("accounts:teams", args=[w["workspace"].pk]), {"name": "{}"}, 200),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("blank", INVISIBLE)
+def test_pages_refuse_invisible_required_text_everywhere(client, admin, world, blank):
+    client.force_login(admin)
+    for url, data, status in _page_cases(world):
+        before = database_rows()
+        sent = {k: (blank if v == "{}" else v) for k, v in data.items()}
+        response = client.post(url, sent)
+        assert response.status_code == status, (url, response.status_code)
+        assert database_changes(before, database_rows()) == [], url
+
+
+# ------------------------------------------------------------------------------------ NUL
+
+
+def _filled_routes(w, admin):
+    """Every URL of the resolver, its integer parameters filled with a real object's id."""
+    ids = {
+        "pk": w["journey"].pk, "element_id": w["stage"].pk, "stage_id": w["stage"].pk,
+        "card_id": w["card"].pk,
+        "user_id": admin.pk, "team_id": w["team"].pk, "view_id": 1, "version_id": 1, "item_id": 1,
+        "invitation_id": 1, "token": "x", "uidb64": "x",
+    }  # fmt: skip
+    for route in project_routes():
+        names = re.findall(r"<(?:\w+:)?(\w+)>", route.route)
+        path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids.get(m.group(1), 1)), route.route)
+        if "(?P" in path or "^" in path:
+            continue
+        yield route, "/" + path, names
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_nul_in_a_query_or_form_is_a_400_naming_it_on_every_url(client, admin, world, signed_in):
+    if signed_in:
+        client.force_login(admin)
+    tried = 0
+    for route, path, _names in _filled_routes(world, admin):
+        response = client.get(path, {"q": "a\x00b"})
+        assert response.status_code == 400, (path, response.status_code)
+        response = client.post(path, {"body": "a\x00b", "title": "fine"})
+        assert response.status_code == 400, (path, response.status_code)
+        if route.is_api:
+            assert response.json() == {"body": [NUL_MESSAGE]}
+        else:
+            assert "body" in response.content.decode() and "NUL" in response.content.decode()
+        tried += 1
+    assert tried >= 60
+
+
+def test_the_three_nul_500s_of_the_issue_are_400s(client, admin, world):
+    card = world["card"]
+    # sign-in (django-axes records the username), without signing in
+    response = client.post(reverse("accounts:login"), {"username": "alice\x00", "password": "x"})
+    assert response.status_code == 400
+    client.force_login(admin)
+    response = client.post(reverse("journeys:card_comments", args=[world["journey"].pk, card.pk]),
+                           {"action": "add", "body": "hi\x00there"})  # fmt: skip
+    assert response.status_code == 400
+    assert Comment.objects.count() == 0
+    response = client.get(reverse("journeys:new_from"), {"q": "\x00"})
+    assert response.status_code == 400
+    response = client.get(reverse("journeys:list"), {"q": "\x00"})
+    assert response.status_code == 400
+
+
+def test_nul_in_a_json_body_is_refused_naming_the_field(client, admin, world):
+    client.force_login(admin)
+    card = world["card"]
+    response = client.post(
+        f"/api/v1/cards/{card.pk}/comments/", {"body": "a\x00b"}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"body": [NUL_MESSAGE]}
+    response = client.patch(
+        f"/api/v1/journeys/{world['journey'].pk}/",
+        {"tags": ["ok", "a\x00"], "expected_version": world["journey"].version},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"tags": {"1": [NUL_MESSAGE]}}
+
+
+# ------------------------------------------------------------------------------------ limits
+
+
+def test_limits_are_refused_with_the_limit_and_the_length_never_cut(client, admin, world):
+    client.force_login(admin)
+    j, c = world["journey"], world["card"]
+    text = "😀" * 2_134  # 2,134 characters (4,268 UTF-16 units)
+    response = client.patch(
+        f"/api/v1/cards/{c.pk}/",
+        {"text": text, "expected_version": c.version},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"text": ["At most 2,000 characters (you have 2,134)."]}
+    response = client.post(
+        reverse("journeys:editor_card_edit", args=[c.pk]), {"text": text, "expected_version": c.version}
+    )
+    assert response.status_code == 422
+    assert "At most 2,000 characters (you have 2,134)." in response.content.decode()
+    c.refresh_from_db()
+    assert c.text != text and len(c.text) < 100
+    # exactly the limit, in characters that are two UTF-16 units each, is fine
+    response = client.patch(
+        f"/api/v1/cards/{c.pk}/",
+        {"text": "😀" * 2000, "expected_version": c.version},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert Card.objects.get(pk=c.pk).text == "😀" * 2000
+    response = client.patch(
+        f"/api/v1/journeys/{j.pk}/",
+        {"description": "d" * 10_001, "expected_version": j.version},
+        content_type="application/json",
+    )
+    assert response.json() == {"description": ["At most 10,000 characters (you have 10,001)."]}
+
+
+def test_tags_at_most_20_of_at_most_50_characters_in_form_and_api(client, admin, world):
+    client.force_login(admin)
+    j = world["journey"]
+    many = [f"tag{n}" for n in range(MAX_TAGS + 1)]
+    response = client.patch(
+        f"/api/v1/journeys/{j.pk}/",
+        {"tags": many, "expected_version": j.version},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"tags": [f"At most {MAX_TAGS} tags (you have {MAX_TAGS + 1})."]}
+    response = client.patch(
+        f"/api/v1/journeys/{j.pk}/",
+        {"tags": ["x" * (TAG_MAX + 1)], "expected_version": j.version},
+        content_type="application/json",
+    )
+    assert response.json() == {"tags": {"0": [f"At most {TAG_MAX} characters (you have {TAG_MAX + 1})."]}}
+    response = client.patch(
+        f"/api/v1/journeys/{j.pk}/",
+        {"tags": ["\u200b"], "expected_version": j.version},
+        content_type="application/json",
+    )
+    assert response.json() == {"tags": {"0": [BLANK_MESSAGE]}}
+    form = {
+        "title": j.title, "level": "lifecycle", "state": "current", "visibility": "workspace",
+        "owner": j.owner_id, "expected_version": j.version, "tags": ", ".join(many),
+    }  # fmt: skip
+    response = client.post(reverse("journeys:settings", args=[j.pk]), form)
+    assert f"At most {MAX_TAGS} tags (you have {MAX_TAGS + 1})." in response.content.decode()
+    response = client.post(reverse("journeys:settings", args=[j.pk]), {**form, "tags": "ok, " + "y" * 51})
+    assert "At most 50 characters (you have 51)." in response.content.decode()
+    j.refresh_from_db()
+    assert j.tags == []
+
+
+def test_forms_render_limits_as_data_max_chars_never_maxlength(client, admin, world):
+    client.force_login(admin)
+    j, c, s = world["journey"], world["card"], world["stage"]
+    pages = [
+        reverse("journeys:create"),
+        reverse("journeys:settings", args=[j.pk]),
+        reverse("journeys:copy", args=[j.pk]),
+        reverse("journeys:editor_card_edit", args=[c.pk]),
+        reverse("journeys:editor_stage", args=[s.pk]),
+        reverse("accounts:workspace_create"),
+    ]
+    for url in pages:
+        html = client.get(url).content.decode()
+        assert "maxlength" not in html, url
+        assert "data-max-chars" in html, url
+    html = client.get(reverse("journeys:editor_card_edit", args=[c.pk])).content.decode()
+    assert f'data-max-chars="{CARD_TEXT_MAX}"' in html
+
+
+def test_form_api_and_model_limits_agree():
+    """The form and serializer fields of a model's text take its limit from the model (text_field_for)."""
+    from accounts.api import TeamCreateIn, WorkspaceCreateIn
+    from journeys.api.journeys import CardFieldsIn, JourneyFieldsIn, LaneFieldsIn, StageFieldsIn, StepFieldsIn
+    from journeys.api.structure import SavedViewIn
+    from journeys.api.versions import CommentIn, VersionSaveIn
+    from journeys.forms.editor import CardForm, LaneForm, StageForm, StepForm
+    from journeys.forms.journeys import JourneyForm
+
+    pairs = [
+        (JourneyFieldsIn, JourneyForm, Journey, ["title", "description", "persona"]),
+        (StageFieldsIn, StageForm, Stage, ["title", "description"]),
+        (StepFieldsIn, StepForm, Step, ["title", "description"]),
+        (LaneFieldsIn, LaneForm, Lane, ["title"]),
+        (CardFieldsIn, CardForm, Card, ["text", "note", "channel"]),
+        (SavedViewIn, None, SavedView, ["name"]),
+        (VersionSaveIn, None, MapVersion, ["label"]),
+        (CommentIn, None, Comment, ["body"]),
+        (WorkspaceCreateIn, None, Workspace, ["name"]),
+        (TeamCreateIn, None, Team, ["name"]),
+    ]
+    for serializer, form, model, names in pairs:
+        for name in names:
+            limit = model._meta.get_field(name).max_length
+            assert serializer().fields[name].max_length == limit, (serializer, name)
+            if form is not None:
+                assert form.base_fields[name].max_length == limit, (form, name)
+
+
+# ------------------------------------------------------------------------------------ numbers
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("limit=9223372036854775808", "limit"), ("limit=abc", "limit"), ("limit=0", "limit"),
+        ("limit=501", "limit"), ("offset=-1", "offset"), ("offset=x", "offset"), ("limit=%C2%B2", "limit"),
+        ("offset=99999999999999999999999", "offset"),
+    ],
+)  # fmt: skip
+def test_pagination_parameters_are_checked_on_every_list(client, admin, world, query, field):
+    client.force_login(admin)
+    lists = [
+        "/api/v1/journeys/", "/api/v1/workspaces/", f"/api/v1/workspaces/{world['workspace'].pk}/members/",
+        f"/api/v1/workspaces/{world['workspace'].pk}/teams/",
+        f"/api/v1/journeys/{world['journey'].pk}/versions/",
+        "/api/v1/templates/",
+    ]  # fmt: skip
+    for url in lists:
+        response = client.get(f"{url}?{query}")
+        assert response.status_code == 400, (url, response.status_code)
+        assert list(response.json()) == [field], url
+
+
+def test_a_valid_page_is_served(client, admin, world):
+    client.force_login(admin)
+    response = client.get("/api/v1/journeys/?limit=1&offset=0")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 1
+
+
+@pytest.mark.parametrize("value", ["9223372036854775808", "-1", "abc", "²"])
+def test_id_parameters_beyond_bigint_or_junk_are_400_or_404(client, admin, world, value):
+    client.force_login(admin)
+    j = world["journey"]
+    for url, name in [
+        ("/api/v1/journeys/?workspace={}", "workspace"),
+        ("/api/v1/journeys/?parent={}", "parent"),
+        ("/api/v1/journeys/?owner={}", "owner"),
+        ("/api/v1/templates/?workspace={}", "workspace"),
+        (f"/api/v1/journeys/{j.pk}/compare/?with={{}}", "with"),
+        (f"/api/v1/journeys/{j.pk}/versions/diff/?from={{}}", "from"),
+    ]:
+        response = client.get(url.format(value))
+        assert response.status_code == 400, (url, response.status_code)
+        assert list(response.json()) == [name], (url, response.json())
+    for url in ["/api/v1/journeys/{}/", "/api/v1/cards/{}/", "/api/v1/versions/{}/", "/api/v1/comments/{}/"]:
+        response = client.get(url.format("9223372036854775808"))
+        assert response.status_code == 404, url
+
+
+def test_page_ids_that_are_not_ascii_numbers_are_not_500s(client, admin, world):
+    client.force_login(admin)
+    j, c = world["journey"], world["card"]
+    assert client.get(reverse("journeys:versions", args=[j.pk]), {"restored": "²"}).status_code == 200
+    assert client.get(reverse("journeys:version_diff", args=[j.pk]), {"from": "²"}).status_code == 302
+    response = client.post(
+        reverse("journeys:card_comments", args=[j.pk, c.pk]), {"action": "delete", "comment": "²"}
+    )
+    assert response.status_code == 400
+
+
+def test_invitations_refuse_invisible_email(db):
+    invitation = Invitation(email="\u200b")
+    with pytest.raises(Exception, match="valid email"):
+        invitation.full_clean(exclude=["workspace", "invited_by"])
+
+
+def test_usernames_refuse_invisible_text(db):
+    user = User(username="\u200b", password="x")
+    with pytest.raises(Exception, match="username"):
+        user.full_clean()
+
+
+def test_services_refuse_invisible_text_too(admin, world):
+    with pytest.raises(Exception, match="visible|needs|Write"):
+        services.card_update(
+            card_id=world["card"].pk, by=admin, expected_version=world["card"].version, text="\ufeff"
+        )
+    assert apps.get_model("journeys", "Card").objects.get(pk=world["card"].pk).text == world["card"].text
