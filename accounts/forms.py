@@ -3,7 +3,7 @@
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from core.forms import text_field_for
+from core.forms import IdMultipleChoiceField, text_field_for
 from core.text import is_blank
 
 from .models import Role, Team, User, Workspace
@@ -51,7 +51,7 @@ class TeamForm(forms.Form):
     name = text_field_for(
         Team, "name", widget=forms.TextInput(attrs={"placeholder": "e.g. Onboarding squad"})
     )
-    members = forms.ModelMultipleChoiceField(
+    members = IdMultipleChoiceField(
         queryset=User.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -65,7 +65,7 @@ class TeamForm(forms.Form):
 
 
 class TeamMembersForm(forms.Form):
-    members = forms.ModelMultipleChoiceField(
+    members = IdMultipleChoiceField(
         queryset=User.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,

@@ -14,13 +14,22 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 
-from .text import MaxCharsValidator, is_blank, too_long_message, validate_no_nul
+from .text import (
+    MaxCharsValidator,
+    is_blank,
+    parse_id,
+    too_long_message,
+    validate_no_controls,
+    validate_no_nul,
+)
 
 
 class TextField(forms.CharField):
     def __init__(self, *, max_length=None, **kwargs):
         super().__init__(max_length=max_length, **kwargs)
-        rules = [validate_no_nul] + ([MaxCharsValidator(int(max_length))] if max_length is not None else [])
+        rules = [validate_no_nul, validate_no_controls] + (
+            [MaxCharsValidator(int(max_length))] if max_length is not None else []
+        )
         self.validators = rules + [
             v
             for v in self.validators
@@ -48,3 +57,46 @@ def text_field_for(model, name: str, **kwargs) -> TextField:
     kwargs.setdefault("required", not field.blank)
     kwargs.setdefault("label", field.verbose_name[:1].upper() + field.verbose_name[1:])
     return TextField(**kwargs)
+
+
+# Numbers and ids. Django's IntegerField and ModelChoiceField read text with int(), which takes other
+# scripts' digits ("٣", "３" → 3): a posted "٣" chose user 3. Here only ASCII digits count, as in
+# core.text.parse_id and core.serializers.WholeNumberField.
+
+
+def _is_whole_number(value) -> bool:
+    raw = str(value).strip()
+    digits = raw[1:] if raw[:1] in "+-" else raw
+    return digits.isascii() and digits.isdigit()
+
+
+class WholeNumberField(forms.IntegerField):
+    def to_python(self, value):
+        if value not in self.empty_values and not isinstance(value, int) and not _is_whole_number(value):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class IdChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField by primary key that takes only an id (ASCII digits within bigint)."""
+
+    def to_python(self, value):
+        if (
+            value not in self.empty_values
+            and not isinstance(value, self.queryset.model)
+            and parse_id(value) is None
+        ):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A ModelMultipleChoiceField by primary key that takes only ids (ASCII digits within bigint)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if not isinstance(pk, self.queryset.model) and parse_id(pk) is None:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)

@@ -13,7 +13,15 @@ from django.core.validators import MaxLengthValidator, ProhibitNullCharactersVal
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from .text import BIGINT_MAX, BLANK_MESSAGE, MaxCharsValidator, is_blank, too_long_message, validate_no_nul
+from .text import (
+    BIGINT_MAX,
+    BLANK_MESSAGE,
+    MaxCharsValidator,
+    is_blank,
+    too_long_message,
+    validate_no_controls,
+    validate_no_nul,
+)
 
 __all__ = [
     "BIGINT_MAX",
@@ -23,6 +31,7 @@ __all__ = [
     "PositionField",
     "TextField",
     "VersionField",
+    "WholeNumberField",
     "text_field_for",
 ]
 INT_MAX = 2**31 - 1  # integer: positions, versions, revisions (PositiveIntegerField)
@@ -31,7 +40,7 @@ INT_MAX = 2**31 - 1  # integer: positions, versions, revisions (PositiveIntegerF
 class TextField(serializers.CharField):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        rules = [validate_no_nul] + (
+        rules = [validate_no_nul, validate_no_controls] + (
             [MaxCharsValidator(self.max_length)] if self.max_length is not None else []
         )
         self.validators = rules + [
@@ -75,21 +84,35 @@ class BooleanField(serializers.BooleanField):
     default_empty_html = empty
 
 
-class IdField(serializers.IntegerField):
+class WholeNumberField(serializers.IntegerField):
+    """DRF's IntegerField reads text with int(), which takes other scripts' digits ("٣", "３" → 3): a whole
+    number here is a JSON integer (or an integral float, as DRF allows) or text of ASCII digits, signed."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or isinstance(data, float) and not data.is_integer():
+            self.fail("invalid")
+        if isinstance(data, str):
+            digits = data[1:] if data[:1] in "+-" else data
+            if not (digits.isascii() and digits.isdigit()):
+                self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class IdField(WholeNumberField):
     def __init__(self, **kwargs):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", BIGINT_MAX)
         super().__init__(**kwargs)
 
 
-class PositionField(serializers.IntegerField):
+class PositionField(WholeNumberField):
     def __init__(self, **kwargs):
         kwargs.setdefault("min_value", 0)
         kwargs.setdefault("max_value", INT_MAX)
         super().__init__(**kwargs)
 
 
-class VersionField(serializers.IntegerField):
+class VersionField(WholeNumberField):
     def __init__(self, **kwargs):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", INT_MAX)

@@ -29,8 +29,17 @@ BLANK_MESSAGE = "Write something visible: spaces and invisible characters alone 
 NUL_MESSAGE = "Text cannot contain NUL characters (U+0000)."
 
 
+# Code points Unicode reserves as default-ignorable (drawn as nothing, even before they are assigned:
+# U+2065, U+FFF0…U+FFF8, the U+E0000 block) and the noncharacters (U+FDD0…U+FDEF, U+xFFFE, U+xFFFF).
+# Other unassigned code points stay visible: a newer emoji than this Python's Unicode tables is text.
+IGNORABLE_RANGES = ((0x2065, 0x2065), (0xFDD0, 0xFDEF), (0xFFF0, 0xFFF8), (0xE0000, 0xE0FFF))
+
+
 def is_invisible(char: str) -> bool:
-    return char in INVISIBLE_CHARACTERS or unicodedata.category(char) in INVISIBLE_CATEGORIES
+    if char in INVISIBLE_CHARACTERS or unicodedata.category(char) in INVISIBLE_CATEGORIES:
+        return True
+    point = ord(char)
+    return (point & 0xFFFE) == 0xFFFE or any(low <= point <= high for low, high in IGNORABLE_RANGES)
 
 
 def has_visible(text) -> bool:
@@ -66,6 +75,21 @@ def validate_no_nul(value) -> None:
         raise ValidationError(NUL_MESSAGE, code="null_characters_not_allowed")
 
 
+# Control characters (C0 and C1, DEL) other than tab, line feed and carriage return: nothing a person types
+# (a pasted terminal colour code "\x1b[31m", a stray "\x01"); they render as nothing or as boxes, and XML,
+# CSV and terminals choke on them.
+ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+
+def validate_no_controls(value) -> None:
+    """Refuses control characters other than tab and line breaks (NUL has its own message)."""
+    for char in str(value or ""):
+        if char != "\x00" and char not in ALLOWED_CONTROLS and unicodedata.category(char) == "Cc":
+            raise ValidationError(
+                f"Text cannot contain control characters (U+{ord(char):04X}).", code="control_characters"
+            )
+
+
 def too_long_message(limit: int, length: int) -> str:
     return f"At most {limit:,} characters (you have {length:,})."
 
@@ -87,9 +111,10 @@ class MaxCharsValidator(MaxLengthValidator):
 
 
 def text_validators(*, max_chars: int | None = None, required: bool = True) -> list:
-    """The validators of a model text field: visible text when required, no NUL, the character limit."""
+    """The validators of a model text field: visible text when required, no NUL nor other control
+    characters, the character limit."""
     validators = [validate_visible] if required else []
-    validators.append(validate_no_nul)
+    validators += [validate_no_nul, validate_no_controls]
     if max_chars is not None:
         validators.append(MaxCharsValidator(max_chars))
     return validators

@@ -17,6 +17,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.access import can_create_journeys, role_in, workspace_for, workspaces_of
 from accounts.models import Membership, Role, Team, User
+from core.text import parse_id
 
 from .models import Journey, JourneyGroupPermission, JourneyUserPermission, Visibility
 
@@ -96,6 +97,10 @@ def journey_for(user, pk, *, need: str = VIEW, queryset=None, what: str = "journ
     missing = f"No such {what}."
     if not user.is_authenticated:
         raise Http404(missing)
+    if isinstance(pk, str):  # typed in a query (`?with=`): "٣" would reach the database as 3
+        pk = parse_id(pk)
+        if pk is None:
+            raise Http404(missing)
     try:
         journey = with_access(qs, user).get(pk=pk)
     except (Journey.DoesNotExist, ValueError, TypeError):

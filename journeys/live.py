@@ -498,13 +498,13 @@ def _revision_param(request):
     ):
         if raw in (None, ""):
             continue
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ValueError(f"{name} must be a revision number (a whole number).") from None
-        if value < 0:
+        # ASCII digits only: int() also takes "٣", "３", " 3 " and "1_000".
+        digits = raw[1:] if raw[:1] == "-" else raw
+        if not (digits.isascii() and digits.isdigit()):
+            raise ValueError(f"{name} must be a revision number (a whole number).")
+        if raw.startswith("-"):
             raise ValueError(f"{name} must be 0 or more.")
-        values.append(value)
+        values.append(int(raw))
     return max(values) if values else None
 
 

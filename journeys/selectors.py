@@ -59,6 +59,10 @@ def comment_counts(*, card_ids) -> dict[int, tuple[int, int]]:
     return {pk: (total, unresolved) for pk, total, unresolved in counts}
 
 
+MAP_CARD_FIELDS = ("id", "journey_id", "version", "position", "lane_id", "step_id")
+MAP_CARD_FIELDS += ("text", "note", "emotion_score", "channel")
+
+
 def journey_map(*, journey: Journey) -> MapData:
     """The whole map in four queries: stages with steps (2), lanes (1), cards with comment counts (1)."""
     stages = list(
@@ -75,7 +79,8 @@ def journey_map(*, journey: Journey) -> MapData:
     steps = [step for stage in stages for step in stage.step_list]
     lanes = list(Lane.objects.filter(journey=journey).order_by("position"))
     cards_by_cell = defaultdict(list)
-    cards = Card.objects.filter(journey=journey).annotate(**COMMENT_COUNTS)
+    # only what the map shows of a card: building 500 instances is a good part of the page's time
+    cards = Card.objects.filter(journey=journey).only(*MAP_CARD_FIELDS).annotate(**COMMENT_COUNTS)
     cards = cards.order_by("lane_id", "step_id", "position")
     for card in cards:
         cards_by_cell[(card.lane_id, card.step_id)].append(card)

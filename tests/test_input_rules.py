@@ -84,13 +84,17 @@ def _text_fields():
     [
         "", " ", "\u200b", " \u2060 ", "\ufeff", "\u200c\u200d", "\u00a0\u3000", "\u202e", "\u0301",
         "\u3164", "\u2800", "\t\n\r", "\u180e", "\U000e0041",
+        # Unassigned yet default-ignorable (drawn as nothing), and noncharacters.
+        "\u2065", "\ufff0", "\U000e0080", "\U000e0fff", "\ufdd0", "\uffff", "\U0010fffe",
     ],
 )  # fmt: skip
 def test_text_without_a_visible_character_is_blank(text):
     assert not has_visible(text)
 
 
-@pytest.mark.parametrize("text", ["a", ".", "😀", "\u200bx", "مرحبا!", "é", "e\u0301", "\u05d0", "-"])
+@pytest.mark.parametrize(
+    "text", ["a", ".", "😀", "\u200bx", "مرحبا!", "é", "e\u0301", "\u05d0", "-", "\U0001fae9", "\ue000"]
+)
 def test_text_with_a_visible_character_is_not(text):
     assert has_visible(text)
 
@@ -394,6 +398,42 @@ def test_nul_in_a_json_body_is_refused_naming_the_field(client, admin, world):
     assert response.json() == {"tags": {"1": [NUL_MESSAGE]}}
 
 
+@pytest.mark.parametrize("control", ["\x01", "\x1b", "\x7f", "\x85", "\x0b"])
+def test_other_control_characters_are_refused_in_api_pages_and_models(client, admin, world, control):
+    """A pasted terminal colour code ("\\x1b[31m") or a stray \\x01 is refused like NUL, naming the
+    character; tab and line breaks stay allowed."""
+    client.force_login(admin)
+    card, team = world["card"], world["team"]
+    message = f"Text cannot contain control characters (U+{ord(control):04X})."
+    before = database_rows()
+    response = client.post(
+        f"/api/v1/cards/{card.pk}/comments/", {"body": f"red{control}[31m"}, content_type="application/json"
+    )
+    assert (response.status_code, response.json()) == (400, {"body": [message]})
+    response = client.post(
+        f"/api/v1/workspaces/{world['workspace'].pk}/teams/",
+        {"name": f"a{control}b"},
+        content_type="application/json",
+    )
+    assert (response.status_code, response.json()) == (400, {"name": [message]})
+    response = client.post(
+        reverse("journeys:editor_card_edit", args=[card.pk]),
+        {"text": f"a{control}b", "expected_version": card.version},
+    )
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert database_changes(before, database_rows()) == []
+    with pytest.raises(Exception, match="control characters"):
+        Team(workspace=world["workspace"], name=f"x{control}y").full_clean()
+    response = client.post(
+        f"/api/v1/cards/{card.pk}/comments/",
+        {"body": "line\n\tindented\r\n"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    assert team.name == "Squad"
+
+
 # ------------------------------------------------------------------------------------ limits
 
 
@@ -429,6 +469,31 @@ def test_limits_are_refused_with_the_limit_and_the_length_never_cut(client, admi
         content_type="application/json",
     )
     assert response.json() == {"description": ["At most 10,000 characters (you have 10,001)."]}
+
+
+def test_a_refused_card_field_the_form_does_not_show_is_still_named(client, admin, world):
+    """A card form shows the channel only in touchpoint lanes, the score only in emotion lanes and never the
+    position: a refusal of one of them still says which field and why, instead of an unexplained 422."""
+    client.force_login(admin)
+    c = (
+        Card.objects.filter(journey=world["journey"])
+        .exclude(lane__kind__in=["touchpoints", "emotions"])
+        .first()
+    )
+    new = {"lane": c.lane_id, "step": c.step_id, "text": "x", "position": "-1"}
+    cases = [
+        ("editor_card_edit", [c.pk], {"channel": "c" * 61, "expected_version": c.version},
+         "Channel: At most 60 characters (you have 61)."),
+        ("editor_card_edit", [c.pk], {"emotion_score": "9", "expected_version": c.version},
+         "Emotion score: Pick a score from -3 to +3."),
+        ("editor_card_add", [c.journey_id], new,
+         "Position: Ensure this value is greater than or equal to 0."),
+    ]  # fmt: skip
+    for name, args, data, message in cases:
+        response = client.post(reverse(f"journeys:{name}", args=args), data)
+        assert response.status_code == 422, data
+        assert message in response.content.decode(), data
+    assert Card.objects.get(pk=c.pk).channel == c.channel
 
 
 def test_tags_at_most_20_of_at_most_50_characters_in_form_and_api(client, admin, world):
@@ -546,7 +611,7 @@ def test_a_valid_page_is_served(client, admin, world):
     assert len(response.json()["results"]) == 1
 
 
-@pytest.mark.parametrize("value", ["9223372036854775808", "-1", "abc", "²"])
+@pytest.mark.parametrize("value", ["9223372036854775808", "-1", "abc", "²", "٣", "３"])
 def test_id_parameters_beyond_bigint_or_junk_are_400_or_404(client, admin, world, value):
     client.force_login(admin)
     j = world["journey"]
@@ -566,9 +631,64 @@ def test_id_parameters_beyond_bigint_or_junk_are_400_or_404(client, admin, world
         assert response.status_code == 404, url
 
 
+@pytest.mark.parametrize("value", ["٣", "３", "1.5", True])
+def test_numbers_in_json_bodies_are_ascii_whole_numbers(client, admin, world, value):
+    """DRF's IntegerField reads "٣" (Arabic-Indic three) as 3: ids, positions, versions, scores refuse it."""
+    client.force_login(admin)
+    c, j = world["card"], world["journey"]
+    card, move = f"/api/v1/cards/{c.pk}/", f"/api/v1/cards/{c.pk}/move/"
+    before = database_rows()
+    for method, url, body, name in [
+        ("post", move, {"expected_version": c.version, "to_lane": value}, "to_lane"),
+        ("post", move, {"expected_version": c.version, "position": value}, "position"),
+        ("patch", card, {"expected_version": value, "text": "x"}, "expected_version"),
+        ("patch", card, {"expected_version": c.version, "emotion_score": value}, "emotion_score"),
+        ("patch", f"/api/v1/journeys/{j.pk}/", {"expected_version": j.version, "owner": value}, "owner"),
+        (
+            "post",
+            f"/api/v1/journeys/{j.pk}/saved-views/",
+            {"name": "v", "hidden_lanes": [value]},
+            "hidden_lanes",
+        ),
+    ]:
+        response = getattr(client, method)(url, body, content_type="application/json")
+        assert response.status_code == 400, (url, body, response.status_code)
+        assert list(response.json()) == [name], (url, response.json())
+    assert database_changes(before, database_rows()) == []
+
+
+@pytest.mark.parametrize("value", ["٣", "３"])
+def test_page_forms_take_only_ascii_ids(client, admin, editor, world, value):
+    """Django's ModelChoiceField reads "٣" as 3: a settings form made that user the owner."""
+    client.force_login(admin)
+    j = world["journey"]
+    editor_id = str(editor.pk)
+    other_script = editor_id.translate(
+        str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩" if value == "٣" else "０１２３４５６７８９")
+    )
+    data = {
+        "title": j.title, "description": "", "persona": "", "level": j.level, "state": j.state, "parent": "",
+        "owner": other_script, "tags": "", "visibility": j.visibility, "expected_version": j.version,
+    }  # fmt: skip
+    response = client.post(reverse("journeys:settings", args=[j.pk]), data)
+    assert response.status_code == 200
+    assert "Select a valid choice." in response.content.decode()
+    j.refresh_from_db()
+    assert j.owner_id == admin.pk
+    data["owner"] = editor_id
+    assert client.post(reverse("journeys:settings", args=[j.pk]), data).status_code == 302
+    j.refresh_from_db()
+    assert j.owner_id == editor.pk
+
+
 def test_page_ids_that_are_not_ascii_numbers_are_not_500s(client, admin, world):
     client.force_login(admin)
     j, c = world["journey"], world["card"]
+    other = factories.make_journey(world["workspace"], by=admin, title="Other")
+    arabic = str(other.pk).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    response = client.get(reverse("journeys:compare", args=[j.pk]), {"with": arabic})
+    assert response.status_code == 404  # not a comparison with `other`
+    assert client.get(reverse("journeys:compare", args=[j.pk]), {"with": other.pk}).status_code == 200
     assert client.get(reverse("journeys:versions", args=[j.pk]), {"restored": "²"}).status_code == 200
     assert client.get(reverse("journeys:version_diff", args=[j.pk]), {"from": "²"}).status_code == 302
     response = client.post(

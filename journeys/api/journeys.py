@@ -36,6 +36,7 @@ from core.serializers import (
     PositionField,
     TextField,
     VersionField,
+    WholeNumberField,
     text_field_for,
 )
 
@@ -351,7 +352,7 @@ class LaneUpdateIn(VersionIn, LaneFieldsIn):
 class CardFieldsIn(serializers.Serializer):
     text = text_field_for(Card, "text")
     note = text_field_for(Card, "note")
-    emotion_score = serializers.IntegerField(
+    emotion_score = WholeNumberField(
         required=False, allow_null=True, min_value=EMOTION_MIN, max_value=EMOTION_MAX,
         help_text="Emotion lanes: −3 (very negative) to +3 (very positive).",
     )  # fmt: skip

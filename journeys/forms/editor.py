@@ -3,7 +3,7 @@ that is wrong; journeys.services checks the rest (permission, versions, the map'
 
 from django import forms
 
-from core.forms import text_field_for
+from core.forms import WholeNumberField, text_field_for
 from core.text import BIGINT_MAX
 
 from ..models import EMOTION_MAX, EMOTION_MIN, Card, Lane, LaneKind, Stage, StandardStage, Step
@@ -19,7 +19,7 @@ SCORE_CHOICES = [("", "No score")] + [
 
 def _int(required=False, min_value=None, max_value=BIGINT_MAX, **kwargs):
     # Bounded like the database's columns: a number beyond them is a 400, never a database error.
-    return forms.IntegerField(required=required, min_value=min_value, max_value=max_value, **kwargs)
+    return WholeNumberField(required=required, min_value=min_value, max_value=max_value, **kwargs)
 
 
 # How a conflict names a field ("Alice changed the name of this stage").

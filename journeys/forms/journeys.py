@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.forms import members_queryset
 from accounts.models import Team, User
-from core.forms import TextField, text_field_for
+from core.forms import IdChoiceField, TextField, WholeNumberField, text_field_for
 from core.text import is_blank
 
 from ..access import LEVELS
@@ -55,14 +55,14 @@ class JourneyForm(forms.Form):
     state = forms.ChoiceField(
         choices=JourneyState.choices, initial=JourneyState.CURRENT, widget=forms.RadioSelect
     )
-    parent = forms.ModelChoiceField(
+    parent = IdChoiceField(
         queryset=Journey.objects.none(),
         required=False,
         empty_label="None: a top-level journey",
         label="Parent journey",
         help_text="Place this journey under a broader one to drill down from lifecycle to detail.",
     )
-    owner = forms.ModelChoiceField(
+    owner = IdChoiceField(
         queryset=User.objects.none(), help_text="The one person accountable for keeping this journey current."
     )
     tags = TextField(
@@ -121,7 +121,7 @@ class JourneyCreateForm(JourneyForm):
 
 
 class JourneySettingsForm(JourneyForm):
-    expected_version = forms.IntegerField(widget=forms.HiddenInput)
+    expected_version = WholeNumberField(widget=forms.HiddenInput)
 
     @staticmethod
     def initial_of(journey: Journey) -> dict:
@@ -176,7 +176,7 @@ class GrantRemoveForm(forms.Form):
 
 class JourneyDeleteForm(forms.Form):
     confirm_title = text_field_for(Journey, "title", label="Type the journey's title to confirm")
-    expected_version = forms.IntegerField(widget=forms.HiddenInput)
+    expected_version = WholeNumberField(widget=forms.HiddenInput)
 
     def __init__(self, *args, journey, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,7 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from core.forms import text_field_for
+from core.forms import IdChoiceField, text_field_for
 from core.text import is_blank
 
 from ..models import Journey, SavedView
@@ -36,7 +36,7 @@ class JourneyCopyForm(forms.Form):
     )
     content = forms.ChoiceField(choices=CONTENT_CHOICES, initial="cards", widget=forms.RadioSelect)
     kind = forms.ChoiceField(choices=KIND_CHOICES, initial="copy", widget=forms.RadioSelect)
-    parent = forms.ModelChoiceField(
+    parent = IdChoiceField(
         queryset=Journey.objects.none(),
         required=False,
         empty_label="None: a top-level journey",

@@ -79,12 +79,14 @@ def lock_journey_of(model, pk, by: User, need: str = access.EDIT) -> Journey:
     return access.journey_for(by, journey_id, need=need, queryset=_locking(), what=model.__name__.lower())
 
 
-def locked(model, pk, journey: Journey, *, related: tuple = ()):
-    """An element of the locked journey by id, locked too (with `related` joined in the same query);
-    Http404 when it is gone. Its `journey` is the locked journey (no query to reach it)."""
+def locked(model, pk, journey: Journey, *, related: tuple = (), annotate: dict | None = None):
+    """An element of the locked journey by id, locked too (with `related` joined and `annotate` computed in
+    the same query); Http404 when it is gone. Its `journey` is the locked journey (no query to reach it)."""
     qs = model.objects.select_for_update(of=("self",))
     if related:  # select_related() with no fields is deprecated (and would follow every FK)
         qs = qs.select_related(*related)
+    if annotate:
+        qs = qs.annotate(**annotate)
     obj = qs.filter(pk=pk, journey_id=journey.pk).first()
     if obj is None:
         raise Http404(f"No such {model.__name__.lower()}.")

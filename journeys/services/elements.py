@@ -7,13 +7,15 @@ elements go to the trash (journeys/services/trash.py) with what is under them, s
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
 from core.text import shorten
 
-from ..models import EMOTION_MAX, EMOTION_MIN, Card, Journey, Lane, LaneKind, Stage, Step
+from ..models import EMOTION_MAX, EMOTION_MIN, Card, Comment, Journey, Lane, LaneKind, Stage, Step
 from .changes import (
     apply_fields,
     check_version,
@@ -292,7 +294,8 @@ def card_update(*, card_id: int, by: User, expected_version=None, **fields) -> C
     """Edit a card's text, note, emotion score or channel. The card's `journey` is the locked journey,
     with its new revision."""
     journey = lock_journey_of(Card, card_id, by)
-    card = locked(Card, card_id, journey, related=("lane", "step"))
+    # its comment counts in the same read: the editor answers with the card and its badge (no query more)
+    card = locked(Card, card_id, journey, related=("lane", "step"), annotate=_comment_counts())
     check_version(card, expected_version)
     if "text" in fields:
         fields["text"] = (fields["text"] or "").strip()
@@ -304,6 +307,21 @@ def card_update(*, card_id: int, by: User, expected_version=None, **fields) -> C
         summary = f"edited a card: {shorten(card.text, 80)}"
         record_change(journey, by, "changed", card, summary, cells=[(card.lane_id, card.step_id)])
     return card
+
+
+def _comment_counts() -> dict:
+    """A card's comments and open (unresolved) threads as scalar subqueries (`comment_count`,
+    `open_comment_count`, as selectors.COMMENT_COUNTS names them): a locked read (FOR UPDATE) cannot
+    GROUP BY."""
+    comments = Comment.objects.filter(card_id=OuterRef("pk")).order_by().values("card_id")
+
+    def count(qs):
+        return Coalesce(Subquery(qs.annotate(n=Count("pk")).values("n")), 0)
+
+    return {
+        "comment_count": count(comments),
+        "open_comment_count": count(comments.filter(thread__isnull=True, resolved_at__isnull=True)),
+    }
 
 
 @transaction.atomic

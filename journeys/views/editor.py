@@ -472,8 +472,6 @@ def lane_add(request, pk):
 
 
 def _card_context(journey, card, lane, **extra) -> dict:
-    if card is not None and card.pk is not None:
-        map_grid.present_card(card)  # what templates/journeys/_card.html shows of it
     return {"journey": journey, "card": card, "lane": lane, **map_grid.editing_context(journey), **extra}
 
 
@@ -583,6 +581,8 @@ def _card_gone(request, card_id):
 
 
 def _with_comment_counts(card: Card) -> Card:
+    if hasattr(card, "comment_count"):  # read with the card (services.card_update)
+        return card
     counts = selectors.comment_counts(card_ids=[card.pk]).get(card.pk, (0, 0))
     card.comment_count, card.open_comment_count = counts
     return card

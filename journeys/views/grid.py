@@ -1,13 +1,10 @@
-"""The map grid as pages show it: stages × steps by lanes, cards presented for templates/journeys/_card.html,
+"""The map grid as pages show it: stages × steps by lanes, cards and cells for journeys_ui's `map_cell` and
+`map_card` tags (the markup is built there),
 the emotion curve, the breadcrumb, and the editing affordances. The map page, the grid partial, the editor's
 answers, versions and present mode all build on this module; it imports none of them.
 """
 
 import math
-
-from django.template.defaultfilters import linebreaksbr
-from django.urls import reverse
-from django.utils.text import Truncator
 
 from .. import access, selectors
 from ..models import BACKSTAGE_KINDS, EMOTION_MAX, EMOTION_MIN, Journey, LaneKind, StandardStage
@@ -146,57 +143,6 @@ def emotion_curve(scores: list[float | None], stage_starts: list[bool] | None = 
     }
 
 
-def _score_label(value) -> str:
-    """As journeys_ui's `score` filter: +2, 0 or −3 (a real minus sign)."""
-    return f"+{value}" if value > 0 else f"−{-value}" if value < 0 else "0"
-
-
-def _score_tone(value) -> str:
-    """As journeys_ui's `tone` filter: positive | neutral | negative."""
-    if value is None:
-        return "neutral"
-    return "positive" if value > 0 else "negative" if value < 0 else "neutral"
-
-
-# The buttons of an emotion card's score picker (templates/journeys/editor/_score_picker.html), +3 down to −3,
-# for each current score (None: not set): built once, so the template compares nothing per button.
-SCORE_SCALES = {
-    current: [
-        {
-            "input": str(n),
-            "label": _score_label(n),
-            "class": f"score score--{_score_tone(n)}{' is-current' if n == current else ''}",
-            "pressed": "true" if n == current else "false",
-        }
-        for n in range(EMOTION_MAX, EMOTION_MIN - 1, -1)
-    ]
-    for current in [*range(EMOTION_MAX, EMOTION_MIN - 1, -1), None]
-}
-
-
-def card_edit_url_parts() -> list[str]:
-    """journeys:editor_card_edit reversed once, split around the card id ("/…/cards/", "edit/")."""
-    return reverse("journeys:editor_card_edit", args=[0]).rsplit("/0/", 1)
-
-
-def present_card(card, edit_url_parts: list[str] | None = None):
-    """Precompute what templates/journeys/_card.html shows of a card (ui_* attributes): in Python rather than
-    chains of filters and a `{% url %}` per card in the template, which made big grids slow to render.
-    `edit_url_parts`: card_edit_url_parts(), computed once per grid."""
-    head, tail = edit_url_parts or card_edit_url_parts()
-    score = card.emotion_score
-    card.ui_id = str(card.pk)
-    card.ui_version = str(card.version)
-    card.ui_tone = _score_tone(score)
-    card.ui_score = "" if score is None else _score_label(int(score))
-    card.ui_text = linebreaksbr(card.text, autoescape=True)
-    card.ui_note = Truncator(card.note).chars(180) if card.note else ""
-    card.ui_aria = Truncator(card.text).chars(90)
-    card.ui_edit_url = f"{head}/{card.pk}/{tail}"
-    card.ui_scale = SCORE_SCALES.get(score, SCORE_SCALES[None])
-    return card
-
-
 def _cell_class(lane, stage_start: bool) -> str:
     return (
         f"map__cell lane--{lane.kind}"
@@ -210,12 +156,9 @@ def cell_fragments(journey, cells) -> tuple[list[dict], list[dict]]:
     them, and the curve rows of the emotion lanes among them: for answers and live updates that swap just
     what changed. Returns ([{cell, row}], [{lane, curve}]); cells no longer on the map are left out."""
     lanes, steps, cards_by_cell = selectors.map_cells(journey=journey, cells=cells)
-    edit_url_parts = card_edit_url_parts()
     out = []
     for (lane_id, step_id), cards in sorted(cards_by_cell.items()):
         lane, step = lanes[lane_id], steps[step_id]
-        for card in cards:
-            present_card(card, edit_url_parts)
         stage_start = step.position == 0  # positions within a stage are dense (services/changes.py)
         cell = {
             "step": step,
@@ -262,7 +205,6 @@ def grid_context(map_data: selectors.MapData, *, linkable_journeys=None, linkabl
             columns.append({"stage": stage, "step": step, "stage_start": index == 0})
     rows = []
     seen_backstage = False
-    edit_url_parts = card_edit_url_parts()
     for lane in map_data.lanes:
         backstage = lane.kind in BACKSTAGE_KINDS
         lane_class = f"map__cell lane--{lane.kind}"
@@ -271,8 +213,6 @@ def grid_context(map_data: selectors.MapData, *, linkable_journeys=None, linkabl
         for column in columns:
             step = column["step"]
             cards = map_data.cards_by_cell.get((lane.pk, step.pk), []) if step else []
-            for card in cards:
-                present_card(card, edit_url_parts)
             cells.append(
                 {
                     **column,

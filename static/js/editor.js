@@ -597,6 +597,33 @@
 
   // ---------------------------------------------------------------------------------- clicks on the grid
 
+  // An emotion card's score picker: the map carries its panel once (<template id="score-picker">); the
+  // card's copy is made as it opens (a click or Enter on its summary, before the <details> toggles), with
+  // the card's edit URL, version and score.
+  function fillScorePicker(details) {
+    var card = details.closest("article.card[data-card-id]");
+    var template = document.getElementById("score-picker");
+    if (!card || !template || details.querySelector(".score-picker__panel")) return;
+    var form = template.content.firstElementChild.cloneNode(true);
+    var score = details.dataset.score || "";
+    form.setAttribute("hx-post", url("cardEditUrl", card.dataset.cardId));
+    form.querySelector("[name=expected_version]").value = card.dataset.version;
+    form.querySelector("[name=base_emotion_score]").value = score;
+    form.querySelectorAll(".score-picker__scale button").forEach(function (button) {
+      var current = score !== "" && button.value === score;
+      button.classList.toggle("is-current", current);
+      button.setAttribute("aria-pressed", current ? "true" : "false");
+    });
+    if (score === "") form.querySelector(".score-picker__clear").remove();
+    details.appendChild(form);
+    htmx.process(form);
+  }
+
+  document.addEventListener("click", function (event) {
+    var summary = event.target.closest && event.target.closest("details.score-picker > summary");
+    if (summary) fillScorePicker(summary.parentElement);
+  }, true);
+
   document.addEventListener("click", function (event) {
     var g = grid();
     if (!g || !g.contains(event.target)) return;

@@ -50,6 +50,7 @@ NOT_PAGES = {
     "journeys:map_grid": "HTMX fragment of journeys:map (checked inside the map page)",
     "journeys:map_cells": "HTMX fragment: cells of the map grid (checked inside the map page)",
     "journeys:live": "server-sent events stream",
+    "journeys:people": "JSON for the @mention list (tests/browser/test_mentions_browser.py)",
     "journeys:access_remove": "POST only",
     "journeys:archive": "POST only",
     "journeys:future_state": "POST only (a menu item of the map page)",

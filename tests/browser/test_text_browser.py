@@ -261,3 +261,29 @@ def test_deleting_a_lane_with_cards_asks_then_says_what_went_and_undo_brings_it_
     expect(page.locator(f"#lane-{lane.pk}")).to_be_visible()
     assert Lane.objects.get(pk=lane.pk).cards.count() == count
     assert Journey.objects.get(pk=long_map.pk).lanes.count() == 3
+
+
+def test_long_text_stays_on_the_page_of_history_compare_and_copy(new_page, sign_in, admin, long_map):
+    """The pages around the map (a past version, a diff, compare, copy, start from) hold a 136-letter word
+    someone typed at phone width: nothing makes the page scroll sideways."""
+    from journeys.services import versioning
+
+    version = versioning.version_save(journey_id=long_map.pk, by=admin, label="Label " + LONG_WORD)
+    other = factories.make_journey(long_map.workspace, by=admin, title="Other " + LONG_WORD)
+    factories.make_map(other, cards=4)
+    page = new_page(viewport=PHONE)
+    sign_in(page, admin.username, factories.PASSWORD)
+    for url in [
+        reverse("journeys:version_detail", args=[long_map.pk, version.pk]),
+        reverse("journeys:version_diff", args=[long_map.pk]) + f"?from={version.pk}&to=now",
+        reverse("journeys:versions", args=[long_map.pk]),
+        reverse("journeys:compare", args=[long_map.pk]) + f"?with={other.pk}",
+        reverse("journeys:copy", args=[long_map.pk]),
+        reverse("journeys:new_from"),
+    ]:
+        page.goto(url)
+        width = page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert width[0] <= width[1], f"{url} scrolls sideways: {width}"
+    shoot(page, "review-new-from-long-phone")

@@ -170,7 +170,10 @@ def test_edit_forms_carry_the_values_they_were_loaded_with(client, editor, board
     body = client.get(reverse("journeys:editor_stage", args=[board["stage"].pk])).content.decode()
     assert 'name="base_title" value="Sign up"' in body and 'name="base_description" value="First"' in body
     body = client.get(reverse("journeys:map", args=[board["journey"].pk])).content.decode()
-    assert 'name="base_emotion_score" value="1"' in body  # the score picker
+    # the score picker: the card's score, which static/js/editor.js copies into the page's one picker panel
+    # (<template id="score-picker">) as its base_emotion_score when it opens
+    assert 'data-score="1"' in body and '<template id="score-picker">' in body
+    assert 'name="base_emotion_score" value=""' in body
 
 
 @pytest.mark.parametrize(

@@ -86,8 +86,10 @@ def test_editors_get_the_editor_and_viewers_the_read_only_map(client, journey, e
     client.force_login(editor)
     body = client.get(reverse("journeys:map", args=[journey.pk])).content.decode()
     assert 'id="editor"' in body and 'class="map-scroll is-editing"' in body
+    # tabindex -1: the map is one tab stop, static/js/map-keys.js moves a roving tabindex="0" between cards
     assert (
-        f'id="card-{card.pk}" data-card-id="{card.pk}" data-version="1" tabindex="0" draggable="true"' in body
+        f'id="card-{card.pk}" data-card-id="{card.pk}" data-version="1" tabindex="-1" draggable="true"'
+        in body
     )
     assert 'data-drag="stage"' in body and 'data-drag="step"' in body and 'data-drag="lane"' in body
     assert 'class="cell-add"' in body and "Delete lane" in body and "js/editor.js" in body

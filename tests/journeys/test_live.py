@@ -131,6 +131,10 @@ def test_only_get_is_served(client, journey, viewer):
         ("?since=abc", {}, "since must be a revision number"),
         ("?since=-1", {}, "since must be 0 or more"),
         ("", {"Last-Event-ID": "x"}, "Last-Event-ID must be a revision number"),
+        # int() reads other scripts' digits and underscores: "٣" is 3, "1_0" is 10.
+        ("?since=%D9%A3", {}, "since must be a revision number"),
+        ("?since=1_0", {}, "since must be a revision number"),
+        ("", {"Last-Event-ID": " 3"}, "Last-Event-ID must be a revision number"),
     ],
 )
 def test_a_bad_revision_is_refused_naming_it(client, journey, viewer, query, headers, message):

@@ -250,6 +250,7 @@ def test_a_change_through_one_process_reaches_streams_on_both(
             "actor": editor.pk,
             "actor_name": "Bob",
             "summary": "edited a card: Refund status is visible in the app",
+            "cells": [f"{card.lane_id}-{card.step_id}"],  # what open maps fetch again: the card's cell
         }
     )
 

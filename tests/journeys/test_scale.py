@@ -100,9 +100,9 @@ def test_a_card_edit_through_the_editor_is_eight_statements(
     client.force_login(editor)
     for journey in _maps(workspace, admin):
         card = _plain_card(journey)
-        # session · user · the service's five (+ savepoint) · the card's comment counts; no context
-        # processor (the answer is a fragment) and no second access check
-        with django_assert_num_queries(2 + 5 + 2 + 1):
+        # session · user · the service's five (+ savepoint), whose card read also counts the card's
+        # comments; no context processor (the answer is a fragment) and no second access check
+        with django_assert_num_queries(2 + 5 + 2):
             response = client.post(
                 reverse("journeys:editor_card_edit", args=[card.pk]),
                 {"text": "In the editor", "expected_version": card.version},
