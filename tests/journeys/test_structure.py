@@ -95,8 +95,8 @@ def test_copy_query_count_is_constant(journey, editor, django_assert_num_queries
     big = factories.make_journey(journey.workspace, title="Big")
     factories.make_map(big, stages=10, steps_per_stage=5, lanes=10, cards=500)
     # savepoint; lock source (role and grants in it), workspace; full_clean: workspace, owner, updated_by
-    # exist, owner is a member (the CHECK constraints are left to the database); insert journey; stages, steps, lanes, cards
-    # (read + bulk insert each: 8); activity on the copy and on the source; release savepoint.
+    # exist, owner is a member (the CHECK constraints are left to the database); insert journey; stages,
+    # steps, lanes, cards (read + bulk insert each: 8); activity on the copy and on the source; release.
     copies = []
     for source in (journey, big):
         with django_assert_num_queries(19):
