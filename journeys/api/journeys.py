@@ -11,11 +11,14 @@ REST_FRAMEWORK["EXCEPTION_HANDLER"]) turns the services' django ValidationError 
 """
 
 from django.core.validators import MaxLengthValidator
+from django.db import models
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
     inline_serializer,
 )
@@ -61,8 +64,44 @@ from ..models import (
 # ---------------------------------------------------------------------------------------------- output
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleJourneyIdField(serializers.Field):
+    """The id in a journey's `parent`/`current_state_of`, or null when the reader cannot see that journey:
+    a restricted journey's id is never shown to people outside it. One query for a whole page of journeys
+    (the ids are collected from the root serializer's objects), none when no journey on it has the link."""
+
+    def __init__(self, attname: str, **kwargs):
+        self.attname = attname
+        kwargs.setdefault("help_text", "A journey id; null when there is none or you cannot see it.")
+        super().__init__(source="*", read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, obj):
+        target = getattr(obj, self.attname)
+        if target is None:
+            return None
+        known = self.context.setdefault(f"visible_{self.attname}", {})  # journey id -> visible to the reader
+        if target not in known:
+            instance = self.root.instance
+            objects = [instance] if isinstance(instance, models.Model) else list(instance or [])
+            wanted = ({getattr(o, self.attname, None) for o in objects} | {target}) - {None} - set(known)
+            request = self.context.get("request")
+            user = self.context.get("user") or (request.user if request is not None else None)
+            seen = set(visible_journey_ids(user, wanted)) if user is not None else set()
+            known.update({pk: pk in seen for pk in wanted})
+        return target if known.get(target) else None
+
+
+def visible_journey_ids(user, ids) -> list[int]:
+    """Which of these journey ids the user can see (one query; none for no ids)."""
+    ids = [pk for pk in ids if pk is not None]
+    if not ids:
+        return []
+    return list(Journey.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+
+
 class JourneyListOut(serializers.ModelSerializer):
     owner = UserBriefOut(read_only=True)
+    parent = VisibleJourneyIdField("parent_id")
     card_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -76,6 +115,8 @@ class JourneyListOut(serializers.ModelSerializer):
 
 class JourneyOut(serializers.ModelSerializer):
     owner = UserBriefOut(read_only=True)
+    parent = VisibleJourneyIdField("parent_id")
+    current_state_of = VisibleJourneyIdField("current_state_of_id")
     access_level = serializers.ChoiceField(
         choices=access.LEVELS, read_only=True, help_text="Your right on this journey: view, edit or manage."
     )
@@ -105,6 +146,8 @@ class StageOut(serializers.ModelSerializer):
 
 
 class StepOut(serializers.ModelSerializer):
+    sub_journey = VisibleJourneyIdField("sub_journey_id")
+
     class Meta:
         model = Step
         fields = ["id", "journey", "stage", "version", "position", "title", "description", "sub_journey"]
@@ -459,8 +502,8 @@ def parsed_for(serializer_class, data, model, pk, user, need=access.EDIT):
         raise
 
 
-def _created(out, obj):
-    return Response(out(obj).data, status=status.HTTP_201_CREATED)
+def _created(request, out, obj):
+    return Response(out(obj, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 # ---------------------------------------------------------------------------------------------- journeys
@@ -506,7 +549,7 @@ class JourneyListApi(generics.ListAPIView):
             raise ValidationError({"workspace": [f"You are not a member of a workspace {workspace_id}."]})
         data = _journey_fields(request.user, data, workspace.pk)
         journey = services.journey_create(workspace=workspace, by=request.user, **data)
-        return _created(JourneyOut, access.journey_for(request.user, journey.pk))
+        return _created(request, JourneyOut, access.journey_for(request.user, journey.pk))
 
 
 @extend_schema_view(
@@ -533,7 +576,7 @@ class JourneyDetailApi(generics.RetrieveAPIView):
         current = access.journey_for(request.user, pk, need=access.EDIT)
         data = _journey_fields(request.user, parsed(JourneyUpdateIn, request.data), current.workspace_id)
         journey = services.journey_update(journey_id=pk, by=request.user, **data)
-        return Response(JourneyOut(journey).data)
+        return Response(JourneyOut(journey, context={"request": request}).data)
 
     @extend_schema(
         tags=["journeys"],
@@ -562,6 +605,11 @@ class JourneyMapApi(APIView):
         # Plain rows in MapOut's shape (selectors.journey_map_rows): serializing 500 cards field by field
         # through DRF cost several times the database's work. tests/journeys/test_api_map.py holds the shape.
         rows = selectors.journey_map_rows(journey=journey)
+        steps = [step for stage in rows["stages"] for step in stage["steps"]]
+        seen = set(visible_journey_ids(request.user, {step["sub_journey"] for step in steps}))
+        for step in steps:  # a restricted sub-journey's id is not shown to people outside it
+            if step["sub_journey"] not in seen:
+                step["sub_journey"] = None
         ids = MapIds(
             journey=journey.pk,
             stages=tuple(stage["id"] for stage in rows["stages"]),
@@ -570,7 +618,7 @@ class JourneyMapApi(APIView):
         )
         decorations = overlays.collect(ids=ids, user=request.user)
         body = {
-            "journey": JourneyOut(journey).data,
+            "journey": JourneyOut(journey, context={"request": request}).data,
             **rows,
             "overlays": MapOut().fields["overlays"].to_representation(decorations),
         }
@@ -648,7 +696,7 @@ class JourneyStagesApi(APIView):
         data = parsed_for(StageCreateIn, request.data, Journey, pk, request.user)
         stage = services.stage_create(journey_id=pk, by=request.user, **data)
         stage.step_list = list(stage.steps.order_by("position"))
-        return _created(StageWithStepsOut, stage)
+        return _created(request, StageWithStepsOut, stage)
 
 
 def _step_fields(user, data):
@@ -667,7 +715,7 @@ class StageStepsApi(APIView):
     def post(self, request, pk):
         _journey_of(Stage, pk, request.user, access.EDIT)
         data = _step_fields(request.user, parsed(StepCreateIn, request.data))
-        return _created(StepOut, services.step_create(stage_id=pk, by=request.user, **data))
+        return _created(request, StepOut, services.step_create(stage_id=pk, by=request.user, **data))
 
 
 class JourneyStepsApi(APIView):
@@ -681,7 +729,7 @@ class JourneyStepsApi(APIView):
         journey = access.journey_for(request.user, pk, need=access.EDIT)
         data = _step_fields(request.user, parsed(JourneyStepCreateIn, request.data))
         stage_id = _in_journey(Stage, data.pop("stage"), journey, "stage")
-        return _created(StepOut, services.step_create(stage_id=stage_id, by=request.user, **data))
+        return _created(request, StepOut, services.step_create(stage_id=stage_id, by=request.user, **data))
 
 
 class JourneyLanesApi(APIView):
@@ -693,7 +741,7 @@ class JourneyLanesApi(APIView):
     )
     def post(self, request, pk):
         data = parsed_for(LaneCreateIn, request.data, Journey, pk, request.user)
-        return _created(LaneOut, services.lane_create(journey_id=pk, by=request.user, **data))
+        return _created(request, LaneOut, services.lane_create(journey_id=pk, by=request.user, **data))
 
 
 class JourneyCardsApi(APIView):
@@ -707,7 +755,7 @@ class JourneyCardsApi(APIView):
         data = parsed_for(CardCreateIn, request.data, Journey, pk, request.user)
         lane_id, step_id = data.pop("lane"), data.pop("step")
         card = services.card_create(journey_id=pk, lane_id=lane_id, step_id=step_id, by=request.user, **data)
-        return _created(CardOut, card)
+        return _created(request, CardOut, card)
 
 
 # ---------------------------------------------------------------------------------------------- elements
@@ -728,11 +776,12 @@ class _ElementApi(APIView):
 
     def get(self, request, pk):
         _journey_of(self.model, pk, request.user, access.VIEW)
-        return Response(self.out(self.model.objects.get(pk=pk)).data)
+        return Response(self.out(self.model.objects.get(pk=pk), context={"request": request}).data)
 
     def patch(self, request, pk):
         data = self.fields(request, parsed_for(self.update_in, request.data, self.model, pk, request.user))
-        return Response(self.out(self.update(**{f"{self.name}_id": pk}, by=request.user, **data)).data)
+        changed = self.update(**{f"{self.name}_id": pk}, by=request.user, **data)
+        return Response(self.out(changed, context={"request": request}).data)
 
     def delete(self, request, pk):
         try:
@@ -805,7 +854,7 @@ class _MoveApi(APIView):
     def post(self, request, pk):
         data = parsed_for(self.move_in, request.data, self.model, pk, request.user)
         moved = self.move(**{f"{self.name}_id": pk}, by=request.user, **data)
-        return Response(self.out(moved).data)
+        return Response(self.out(moved, context={"request": request}).data)
 
 
 def _move_schema(model, out, move_in, summary):

@@ -153,7 +153,10 @@ class TemplateFilterIn(serializers.Serializer):
 
 
 def _created(journey, user):
-    return Response(JourneyOut(access.journey_for(user, journey.pk)).data, status=status.HTTP_201_CREATED)
+    return Response(
+        JourneyOut(access.journey_for(user, journey.pk), context={"user": user}).data,
+        status=status.HTTP_201_CREATED,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- copies
@@ -190,7 +193,7 @@ class JourneyTemplateApi(APIView):
         access.journey_for(request.user, pk, need=access.MANAGE)
         data = parsed(TemplateIn, request.data)
         structure.journey_template_set(journey_id=pk, by=request.user, **data)
-        return Response(JourneyOut(access.journey_for(request.user, pk)).data)
+        return Response(JourneyOut(access.journey_for(request.user, pk), context={"request": request}).data)
 
 
 class TemplateListApi(generics.ListAPIView):

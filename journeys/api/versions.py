@@ -374,7 +374,8 @@ class TrashRestoreApi(APIView):
         element = trash.trash_restore(item_id=pk, by=request.user)
         element.refresh_from_db()
         journey = access.journey_for(request.user, element.journey_id)
-        body = {"kind": type(element).__name__.lower(), "restored": OUT_OF[type(element)](element).data}
+        restored = OUT_OF[type(element)](element, context={"request": request}).data
+        body = {"kind": type(element).__name__.lower(), "restored": restored}
         return Response(TrashRestoreOut({**body, "revision": journey.revision}).data)
 
 

@@ -300,8 +300,9 @@ def test_the_list_api_counts_cards_of_its_page_only(workspace, admin, django_ass
     factories.make_map(Journey.objects.get(title="Root 000"), cards=7)
     api = APIClient()
     api.force_login(admin)
-    # session · user · count · page · card counts of the page
-    with django_assert_num_queries(5):
+    # session · user · count · page · card counts of the page · which parents on the page the reader sees
+    with django_assert_num_queries(6):
         body = api.get(reverse("journeys-api:journey-list"), {"limit": 100}).json()
     assert body["count"] == 120 and len(body["results"]) == 100
+    assert any(j["parent"] is not None for j in body["results"])
     assert {j["title"]: j["card_count"] for j in body["results"]}["Root 000"] == 7
