@@ -21,7 +21,7 @@ from core.text import parse_id
 from .. import access
 from ..models import Card, Comment, MapVersion, TrashedItem
 from ..services import comments, trash, versioning
-from .journeys import OUT_OF, error_responses, parsed
+from .journeys import OUT_OF, error_responses, parsed, visible_journey_ids
 
 # ---------------------------------------------------------------------------------------------- output
 
@@ -302,7 +302,9 @@ class JourneyVersionDiffApi(APIView):
             if target is None:
                 raise ValidationError({"to": [f"No version {target_id} of this journey."]})
             after = target.snapshot
-        diff = versioning.version_diff(source.snapshot, after).as_dict()
+        # Compared as the reader may see them: a sub-journey they cannot see shows as none on both sides.
+        before = _hide_sub_journeys(request.user, source.snapshot)
+        diff = versioning.version_diff(before, _hide_sub_journeys(request.user, after)).as_dict()
         return Response(DiffOut({"from": source, "to": target, **diff}).data)
 
 
@@ -318,8 +320,19 @@ class VersionApi(generics.RetrieveAPIView):
 
     def get_object(self):
         version = _version_of(self.request.user, self.kwargs["pk"])
-        version.snapshot = MapVersion.objects.values_list("snapshot", flat=True).get(pk=version.pk)
+        snapshot = MapVersion.objects.values_list("snapshot", flat=True).get(pk=version.pk)
+        version.snapshot = _hide_sub_journeys(self.request.user, snapshot)
         return version
+
+
+def _hide_sub_journeys(user, snapshot: dict) -> dict:
+    """The snapshot with every step's `sub_journey` the reader cannot see set to null (one query)."""
+    steps = snapshot.get("steps", [])
+    seen = set(visible_journey_ids(user, {step.get("sub_journey") for step in steps}))
+    for step in steps:
+        if step.get("sub_journey") not in seen:
+            step["sub_journey"] = None
+    return snapshot
 
 
 class VersionRestoreApi(APIView):

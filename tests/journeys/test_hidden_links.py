@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from journeys import services
 from journeys.models import Journey, Step, Visibility
+from journeys.services import versioning
 from tests import factories
 
 
@@ -30,7 +31,13 @@ def test_people_outside_a_restricted_journey_never_see_its_id(workspace, admin, 
     assert detail["parent"] is None and detail["current_state_of"] is None
     listed = {j["id"]: j for j in api.get(reverse("journeys-api:journey-list")).json()["results"]}
     assert listed[child.pk]["parent"] is None
-    assert str(hidden.pk) not in {str(v) for j in listed.values() for v in (j["parent"],)}
+    version = versioning.version_save(journey_id=journey.pk, by=admin, label="With a secret link")
+    snapshot = api.get(reverse("journeys-api:version-detail", args=[version.pk])).json()["snapshot"]
+    assert {s["id"]: s["sub_journey"] for s in snapshot["steps"]}[step.pk] is None
+    admin_api = APIClient()
+    admin_api.force_login(admin)
+    snapshot = admin_api.get(reverse("journeys-api:version-detail", args=[version.pk])).json()["snapshot"]
+    assert {s["id"]: s["sub_journey"] for s in snapshot["steps"]}[step.pk] == hidden.pk
 
 
 def test_people_who_can_see_it_get_the_links(workspace, admin, viewer, journey):
