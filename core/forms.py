@@ -13,9 +13,12 @@ core.serializers, so a page and the API refuse the same input with the same word
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
+from django.db import models
 
 from .text import (
+    ONE_LINE_MESSAGE,
     MaxCharsValidator,
+    has_line_break,
     is_blank,
     parse_id,
     too_long_message,
@@ -25,7 +28,8 @@ from .text import (
 
 
 class TextField(forms.CharField):
-    def __init__(self, *, max_length=None, **kwargs):
+    def __init__(self, *, max_length=None, single_line: bool = False, **kwargs):
+        self.single_line = single_line  # a title or a name: line breaks are refused, never joined away
         super().__init__(max_length=max_length, **kwargs)
         rules = [validate_no_nul, validate_no_controls] + (
             [MaxCharsValidator(int(max_length))] if max_length is not None else []
@@ -37,6 +41,10 @@ class TextField(forms.CharField):
         ]
 
     def to_python(self, value):
+        if isinstance(value, str):
+            validate_no_controls(value)  # before trimming, which would drop a trailing U+0085 silently
+            if self.single_line and has_line_break(value):
+                raise ValidationError(ONE_LINE_MESSAGE, code="line_break")
         # The limit counts what was typed, before surrounding spaces are trimmed (as the page's counter does).
         if isinstance(value, str) and self.max_length is not None and len(value) > self.max_length:
             raise ValidationError(too_long_message(self.max_length, len(value)), code="max_length")
@@ -55,6 +63,7 @@ def text_field_for(model, name: str, **kwargs) -> TextField:
     field = model._meta.get_field(name)
     kwargs.setdefault("max_length", field.max_length)
     kwargs.setdefault("required", not field.blank)
+    kwargs.setdefault("single_line", isinstance(field, models.CharField))
     kwargs.setdefault("label", field.verbose_name[:1].upper() + field.verbose_name[1:])
     return TextField(**kwargs)
 

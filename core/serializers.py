@@ -9,14 +9,18 @@
 - `PositionField`, `VersionField`: within PostgreSQL's integer, as the columns are.
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
+from django.db import models
 from rest_framework import serializers
 from rest_framework.fields import empty
 
 from .text import (
     BIGINT_MAX,
     BLANK_MESSAGE,
+    ONE_LINE_MESSAGE,
     MaxCharsValidator,
+    has_line_break,
     is_blank,
     too_long_message,
     validate_no_controls,
@@ -38,7 +42,8 @@ INT_MAX = 2**31 - 1  # integer: positions, versions, revisions (PositiveIntegerF
 
 
 class TextField(serializers.CharField):
-    def __init__(self, **kwargs):
+    def __init__(self, *, single_line: bool = False, **kwargs):
+        self.single_line = single_line  # a title or a name: line breaks are refused, never trimmed away
         super().__init__(**kwargs)
         rules = [validate_no_nul, validate_no_controls] + (
             [MaxCharsValidator(self.max_length)] if self.max_length is not None else []
@@ -56,6 +61,14 @@ class TextField(serializers.CharField):
         return super().to_internal_value(data)
 
     def run_validation(self, data=empty):
+        if isinstance(data, str):
+            # Before DRF trims surrounding whitespace, which would silently drop a trailing U+0085 or U+000B.
+            try:
+                validate_no_controls(data)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages, code="control_characters") from None
+            if self.single_line and has_line_break(data):
+                raise serializers.ValidationError(ONE_LINE_MESSAGE, code="line_break")
         # The limit counts what was sent, before surrounding spaces are trimmed: the count a person sees
         # (static/js/text.js) and the schema's maxLength count the same.
         if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
@@ -71,6 +84,7 @@ def text_field_for(model, name: str, **kwargs) -> TextField:
     """A TextField with a model field's limit and requiredness (kwargs override them)."""
     field = model._meta.get_field(name)
     kwargs.setdefault("max_length", field.max_length)
+    kwargs.setdefault("single_line", isinstance(field, models.CharField))
     if field.blank:
         kwargs.setdefault("allow_blank", True)
         kwargs.setdefault("required", False)

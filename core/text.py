@@ -90,6 +90,19 @@ def validate_no_controls(value) -> None:
             )
 
 
+# Line breaks of every kind: a one-line field (a title, a name) refuses them rather than joining or trimming
+# them away, so the page and the API keep exactly what was sent or say why not.
+# (The control characters among line breaks, U+000B/000C/001C-001E/0085, are refused everywhere by
+# validate_no_controls, before any trimming.)
+LINE_BREAKS = frozenset("\n\r\u2028\u2029")
+ONE_LINE_MESSAGE = "Keep this to one line: line breaks are not allowed here."
+
+
+def has_line_break(value) -> bool:
+    """True when `value` (a str) holds any kind of line break (LINE_BREAKS)."""
+    return any(char in LINE_BREAKS for char in str(value or ""))
+
+
 def too_long_message(limit: int, length: int) -> str:
     return f"At most {limit:,} characters (you have {length:,})."
 

@@ -25,7 +25,15 @@ from django.urls import reverse
 from accounts import services as account_services
 from accounts.models import Invitation, Team, User, Workspace
 from core import fields as core_fields
-from core.text import BLANK_MESSAGE, NUL_MESSAGE, has_visible, parse_id, shorten, validate_visible
+from core.text import (
+    BLANK_MESSAGE,
+    NUL_MESSAGE,
+    ONE_LINE_MESSAGE,
+    has_visible,
+    parse_id,
+    shorten,
+    validate_visible,
+)
 from journeys import services
 from journeys.models import (
     CARD_TEXT_MAX,
@@ -715,3 +723,52 @@ def test_services_refuse_invisible_text_too(admin, world):
             card_id=world["card"].pk, by=admin, expected_version=world["card"].version, text="\ufeff"
         )
     assert apps.get_model("journeys", "Card").objects.get(pk=world["card"].pk).text == world["card"].text
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\u2028", "\u2029"])
+def test_one_line_fields_refuse_line_breaks_on_the_page_and_in_the_api(client, admin, world, newline):
+    """A title or a name keeps exactly what was sent or says why not: a line break anywhere is refused by
+    name, on the page and in the API alike; text fields that hold paragraphs (a card's text) keep theirs."""
+    client.force_login(admin)
+    j, c = world["journey"], world["card"]
+    before = database_rows()
+    response = client.patch(
+        f"/api/v1/journeys/{j.pk}/",
+        {"title": f"Onboarding{newline}", "expected_version": j.version},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"title": [ONE_LINE_MESSAGE]}
+    response = client.post(
+        f"/api/v1/workspaces/{j.workspace_id}/teams/",
+        {"name": f"Squad{newline}B"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"name": [ONE_LINE_MESSAGE]}
+    page = client.post(f"/journeys/{j.pk}/settings/", {"title": f"On{newline}boarding", "owner": admin.pk})
+    assert page.status_code == 200 and ONE_LINE_MESSAGE in page.content.decode()
+    assert database_changes(before, database_rows()) == []
+    response = client.patch(
+        f"/api/v1/cards/{c.pk}/",
+        {"text": f"First line{newline}second line", "expected_version": c.version},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert Card.objects.get(pk=c.pk).text == f"First line{newline}second line"
+
+
+@pytest.mark.parametrize("control", ["\x85", "\x0b", "\x0c"])
+def test_a_trailing_control_character_is_refused_not_trimmed_away(client, admin, world, control):
+    """Trimming surrounding whitespace would drop a trailing U+0085 or U+000B without a word: refused."""
+    client.force_login(admin)
+    j = world["journey"]
+    response = client.patch(
+        f"/api/v1/journeys/{j.pk}/", {"title": f"Onboarding{control}", "expected_version": j.version},
+        content_type="application/json",
+    )  # fmt: skip
+    message = f"Text cannot contain control characters (U+{ord(control):04X})."
+    assert (response.status_code, response.json()) == (400, {"title": [message]})
+    page = client.post(f"/journeys/{j.pk}/settings/", {"title": f"Onboarding{control}", "owner": admin.pk})
+    assert page.status_code == 200 and message in page.content.decode()
+    assert Journey.objects.get(pk=j.pk).title == j.title
