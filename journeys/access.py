@@ -24,7 +24,8 @@ from .models import Journey, JourneyGroupPermission, JourneyUserPermission, Visi
 __all__ = [
     "EDIT", "LEVELS", "MANAGE", "VIEW", "can_copy", "can_create_journeys", "copy_need", "copyable",
     "grant_remove", "grant_set", "grants_of", "grants_forget_member", "journey_for", "journey_level",
-    "people_who_see", "rank", "role_in", "visible_journeys", "with_access", "workspace_for", "workspaces_of",
+    "people_who_see", "rank", "role_in", "visible_journey_ids", "visible_journeys", "with_access",
+    "workspace_for", "workspaces_of",
 ]  # fmt: skip
 
 VIEW, EDIT, MANAGE = "view", "edit", "manage"
@@ -233,3 +234,11 @@ def copyable(queryset, user):
         | Q(pk__in=managed.values("content_object_id"))
         | Q(pk__in=team_managed.values("content_object_id"))
     )
+
+
+def visible_journey_ids(user, ids) -> list[int]:
+    """Which of these journey ids the user can see (one query; none for no ids)."""
+    ids = [pk for pk in ids if pk is not None]
+    if not ids:
+        return []
+    return list(Journey.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))

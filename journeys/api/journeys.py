@@ -86,17 +86,9 @@ class VisibleJourneyIdField(serializers.Field):
             wanted = ({getattr(o, self.attname, None) for o in objects} | {target}) - {None} - set(known)
             request = self.context.get("request")
             user = self.context.get("user") or (request.user if request is not None else None)
-            seen = set(visible_journey_ids(user, wanted)) if user is not None else set()
+            seen = set(access.visible_journey_ids(user, wanted)) if user is not None else set()
             known.update({pk: pk in seen for pk in wanted})
         return target if known.get(target) else None
-
-
-def visible_journey_ids(user, ids) -> list[int]:
-    """Which of these journey ids the user can see (one query; none for no ids)."""
-    ids = [pk for pk in ids if pk is not None]
-    if not ids:
-        return []
-    return list(Journey.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
 
 
 class JourneyListOut(serializers.ModelSerializer):
@@ -606,7 +598,7 @@ class JourneyMapApi(APIView):
         # through DRF cost several times the database's work. tests/journeys/test_api_map.py holds the shape.
         rows = selectors.journey_map_rows(journey=journey)
         steps = [step for stage in rows["stages"] for step in stage["steps"]]
-        seen = set(visible_journey_ids(request.user, {step["sub_journey"] for step in steps}))
+        seen = set(access.visible_journey_ids(request.user, {step["sub_journey"] for step in steps}))
         for step in steps:  # a restricted sub-journey's id is not shown to people outside it
             if step["sub_journey"] not in seen:
                 step["sub_journey"] = None

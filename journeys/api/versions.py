@@ -21,7 +21,7 @@ from core.text import parse_id
 from .. import access
 from ..models import Card, Comment, MapVersion, TrashedItem
 from ..services import comments, trash, versioning
-from .journeys import OUT_OF, error_responses, parsed, visible_journey_ids
+from .journeys import OUT_OF, error_responses, parsed
 
 # ---------------------------------------------------------------------------------------------- output
 
@@ -328,7 +328,7 @@ class VersionApi(generics.RetrieveAPIView):
 def _hide_sub_journeys(user, snapshot: dict) -> dict:
     """The snapshot with every step's `sub_journey` the reader cannot see set to null (one query)."""
     steps = snapshot.get("steps", [])
-    seen = set(visible_journey_ids(user, {step.get("sub_journey") for step in steps}))
+    seen = set(access.visible_journey_ids(user, {step.get("sub_journey") for step in steps}))
     for step in steps:
         if step.get("sub_journey") not in seen:
             step["sub_journey"] = None

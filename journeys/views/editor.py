@@ -41,6 +41,7 @@ from ..models import (
     Step,
 )
 from ..services import trash
+from ..services.changes import journey_id_of
 from . import grid as map_grid
 
 NEW_TITLES = {"stage": "New stage", "step": "New step", "lane": "New lane"}
@@ -51,16 +52,9 @@ CELLS_LIMIT = 20  # cells one live update may ask for (a card move names two)
 # ---------------------------------------------------------------------------------------------- context
 
 
-def _journey_id(model, pk) -> int:
-    journey_id = model.objects.filter(pk=pk).values_list("journey_id", flat=True).first()
-    if journey_id is None:
-        raise Http404(f"No such {model.__name__.lower()}.")
-    return journey_id
-
-
 def _editable(user, model, pk) -> Journey:
     """The journey of a stage/step/lane/card the user may edit (404 to outsiders, 403 to viewers)."""
-    return access.journey_for(user, _journey_id(model, pk), need=access.EDIT)
+    return access.journey_for(user, journey_id_of(model, pk), need=access.EDIT)
 
 
 def _saved(response, journey: Journey, *, focus: str | None = None):
@@ -593,7 +587,7 @@ def _with_comment_counts(card: Card) -> Card:
 def card_view(request, card_id):
     """One card as the map shows it to this person (Esc on an edit form whose original is not at hand, "keep
     theirs", a comment count that changed)."""
-    journey = access.journey_for(request.user, _journey_id(Card, card_id), need=access.VIEW)
+    journey = access.journey_for(request.user, journey_id_of(Card, card_id), need=access.VIEW)
     card = _with_comment_counts(Card.objects.select_related("lane").get(pk=card_id))
     return render(request, "journeys/_card.html", _card_context(journey, card, card.lane))
 
