@@ -30,6 +30,7 @@
   var missedRevision = 0; // the newest live change seen while writes were in flight
   var refreshWanted = false;
   var restore = null; // scroll and focus across a grid swap
+  var focusAtSend = null; // what had focus when the last write was sent (see editor:focus)
   var dragging = null;
 
   function grid() { return document.getElementById("map-grid"); }
@@ -207,6 +208,7 @@
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
+    if (isWrite(event.detail)) focusAtSend = document.activeElement;
     if (isWrite(event.detail) && !(elt.closest && elt.closest("#side-panel"))) {
       pending += 1;
       setStatus("saving");
@@ -287,10 +289,18 @@
     if (refreshWanted && !isEditing()) refreshGrid();
   });
 
+  // The server names what to focus after a write (a new card, a moved header). Only where focus still is
+  // where the write left it: on the page body (the form was swapped away), on what sent it, or where the
+  // grid's settle put it back (map-keys.js) after the swap. A person who
+  // has moved on meanwhile (clicked or tabbed to another card) keeps their place; a quick Alt+arrow then
+  // moves what they chose, not the card just added.
   document.body.addEventListener("editor:focus", function (event) {
     var element = byKey(event.detail && event.detail.key);
-    if (element && !isTyping(document.activeElement)) focusQuietly(element);
-    else if (element && !grid().contains(document.activeElement)) focusQuietly(element);
+    var active = document.activeElement;
+    var sender = focusAtSend;
+    focusAtSend = null;
+    var restored = window.throughlineMapKeys && window.throughlineMapKeys.focusRestored();
+    if (element && (!active || active === document.body || active === sender || restored)) focusQuietly(element);
   });
 
   document.body.addEventListener("editor:saved", function (event) {

@@ -17,6 +17,7 @@
   var INNER = "a[href], button, summary";
   var current = null; // key of the item that holds the tab stop: "card-12", "stage-3", "cell-4-9" …
   var hadFocus = false;
+  var restored = null; // the item settle() gave focus back to (the page put it there, not the person)
 
   function grid() { return document.getElementById("map-grid"); }
   function editing() { return !!document.getElementById("editor"); }
@@ -94,6 +95,7 @@
     if (item) setTabStop(item);
     if (hadFocus && item && (document.activeElement === document.body || !document.activeElement)) {
       item.focus({ preventScroll: true });
+      restored = item;
     }
   }
 
@@ -219,6 +221,10 @@
     }, 0);
   }
 
+  document.addEventListener("focusout", function (event) {
+    if (event.target === restored) restored = null;
+  });
+
   document.addEventListener("focusin", function (event) {
     var g = grid();
     hadFocus = !!(g && g.contains(event.target));
@@ -243,6 +249,11 @@
     var card = section && byKey("card-" + section.dataset.cardId);
     setTimeout(function () { if (card) focusItem(card); }, 0);
   });
+
+  // editor.js asks whether focus sits where the page, not the person, put it (then a write's answer may move it).
+  window.throughlineMapKeys = {
+    focusRestored: function () { return !!restored && document.activeElement === restored; },
+  };
 
   document.addEventListener("htmx:afterSettle", settle);
   document.addEventListener("throughline:refreshed", settle);

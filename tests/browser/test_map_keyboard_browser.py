@@ -138,7 +138,7 @@ def test_arrow_keys_move_between_cards_and_cells_and_add_from_the_keyboard(
     text.fill("Added from the keyboard")
     text.press("Enter")
     added = page.locator("article.card", has_text="Added from the keyboard")
-    expect(added).to_be_visible()
+    expect(added).to_be_focused()
     new = Card.objects.get(journey=journey, text="Added from the keyboard")
     assert (new.lane_id, new.step_id) == (lanes[1].pk, steps[1].pk)
 
@@ -149,7 +149,7 @@ def test_arrow_keys_move_between_cards_and_cells_and_add_from_the_keyboard(
     expect(text).to_be_focused()
     text.fill("Second in the cell")
     text.press("Enter")
-    expect(page.locator("article.card", has_text="Second in the cell")).to_be_visible()
+    expect(page.locator("article.card", has_text="Second in the cell")).to_be_focused()  # the new card
     second = Card.objects.get(journey=journey, text="Second in the cell")
     assert (second.lane_id, second.step_id) == (lanes[0].pk, steps[1].pk)
 
@@ -162,6 +162,45 @@ def test_arrow_keys_move_between_cards_and_cells_and_add_from_the_keyboard(
     page.keyboard.press("Enter")
     expect(page.locator(f"form#card-{card['Card 4'].pk} textarea[name=text]")).to_be_focused()
     assert Card.objects.get(pk=card["Card 4"].pk).step_id == steps[1].pk
+
+
+def test_a_card_added_while_the_person_moved_on_does_not_take_their_focus(
+    page, sign_in, editor, workspace, admin
+):
+    """The answer to "add a card" names the new card to focus; a person who went on to another card while
+    it was on its way keeps their place, and Alt+arrow moves the card they chose, not the new one."""
+    journey = build_map(workspace, admin, stages=1, steps=3, lanes=2, cards=4)
+    steps = list(Step.objects.filter(journey=journey).order_by("position"))
+    card = {c.text.split(" <")[0]: c for c in Card.objects.filter(journey=journey)}
+    sign_in(page, editor.username, factories.PASSWORD)
+    open_map(page, journey)
+
+    held = []  # the add request, held until the person has moved on
+    page.route(
+        f"**{reverse('journeys:editor_card_add', args=[journey.pk])}", lambda route: held.append(route)
+    )
+    page.locator(f"#card-{card['Card 2'].pk}").focus()
+    page.keyboard.press("n")
+    text = page.locator("form#card-new-form textarea[name=text]")
+    text.fill("Added in passing")
+    text.press("Enter")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(20)
+    assert held, "the add request was never sent"
+    page.locator(f"#card-{card['Card 4'].pk}").focus()
+    held[0].fulfill(response=held[0].fetch())
+    expect(page.locator("article.card", has_text="Added in passing")).to_be_visible()
+    page.wait_for_timeout(200)  # the answer's focus event fires once the swap settled
+    expect(page.locator(f"#card-{card['Card 4'].pk}")).to_be_focused()
+
+    page.keyboard.press("Alt+ArrowRight")
+    expect(
+        page.locator(f".map__cell[data-step-id='{steps[1].pk}'] #card-{card['Card 4'].pk}")
+    ).to_be_attached()
+    added = Card.objects.get(journey=journey, text="Added in passing")
+    assert added.step_id == card["Card 2"].step_id
 
 
 def test_escape_gives_focus_back_to_what_opened_the_menu(page, sign_in, editor, workspace, admin):
