@@ -14,6 +14,7 @@ urlpatterns = [
     ),
     path("accounts/", include("accounts.urls")),
     path("journeys/", include("journeys.urls")),
+    path("imports/", include("core.urls")),
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/", include("journeys.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

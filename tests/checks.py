@@ -5,12 +5,15 @@
   that a refused request wrote nothing.
 * ``assert_refused()``: a refusal is an exact status *and* an exact body; ``"field" in response.json()``
   alone is also true of a 201 that echoes the field.
+* ``wait_for()``: poll a condition a worker or another process makes true, with a generous upper bound
+  (never a timing assertion).
 * ``project_apps()`` and ``url_routes()``: lists that tests iterate over (apps, API routes), derived from
   INSTALLED_APPS and the URL resolver, so an app or route added tomorrow is checked without editing a test.
 """
 
 import json
 import sysconfig
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,3 +168,16 @@ def project_routes():
     """The routes served by views of the project's own apps (the admin and the schema views are not)."""
     labels = project_app_labels()
     return [r for r in url_routes() if r.module.split(".", 1)[0] in labels]
+
+
+WAIT = 30  # seconds: an upper bound for a worker to pick a task up, not a timing assertion
+
+
+def wait_for(condition, *, timeout: float = WAIT) -> bool:
+    """Poll `condition()` every 50 ms until it is true or `timeout` seconds passed; its last answer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return bool(condition())

@@ -5,15 +5,19 @@ anonymous · outsider (member of another workspace) · viewer · editor · manag
 guardian `manage` grant on both journeys) · admin (workspace admin).
 """
 
+import os
 import uuid
 
 import pytest
+from celery.contrib.testing.worker import start_worker
 
 from accounts.models import Role
 from journeys import services as journey_services
 from journeys.models import Visibility
 
 from . import factories
+
+WORKER_WAIT = 30  # seconds: an upper bound for a worker to pick a task up, not a timing assertion
 
 # Fixtures that start processes or a Celery worker: their tests are marked `services`, which .ci/run runs
 # against TCP PostgreSQL and Redis too (the whole suite runs on the embedded servers' unix sockets).
@@ -116,3 +120,28 @@ def login(client):
         return client
 
     return do
+
+
+@pytest.fixture
+def worker(transactional_db):
+    """A real Celery worker thread (never eager) against the real Redis, consuming a queue of this test
+    alone. Parallel test processes share the Redis database but not their test databases, so each routes
+    its tasks to its own queue: a worker of another process must never run our task against its database
+    (nor ours theirs). It reads the database through its own connection: tests using it commit their data
+    (`transactional_db`), and on_commit hooks really fire."""
+    from config.celery import app
+
+    queue = f"throughline-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    default_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue  # where .delay() and send_task send (read on every send)
+    try:
+        options = {
+            "pool": "solo",
+            "perform_ping_check": False,
+            "shutdown_timeout": WORKER_WAIT,
+            "queues": [queue],
+        }
+        with start_worker(app, **options) as running:
+            yield running
+    finally:
+        app.conf.task_default_queue = default_queue

@@ -79,12 +79,14 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from accounts import services as account_services
+from core import imports
 from journeys import services as journey_services
 from journeys.services import comments as journey_comments
 from journeys.services import structure, versioning
 
 from .checks import VOLATILE_TABLES, database_changes, database_rows, database_tables, url_routes
 from .conftest import PERSONAS
+from .core.test_imports import TEAMS
 from .factories import PASSWORD
 
 # ------------------------------------------------------------------------------------ shared expectations
@@ -544,6 +546,13 @@ EXPECTATIONS: dict[str, list[Case]] = {
             expect=(302, 404, 403, 403, 403, 302),
         )
     ],
+    # Import jobs (core/views.py): only the person who uploaded the file sees its job; everyone else 404.
+    # An admin's POST without the form's fields shows the form again and saves nothing.
+    "imports:detail": [
+        Case("GET", kw(pk="import_job.pk"), expect=(302, 404, 404, 404, 404, 200)),
+        Case("POST", kw(pk="import_job.pk"), data={}, expect=(302, 404, 404, 404, 404, 200), form_again=True),
+    ],
+    "imports:progress": [Case("GET", kw(pk="import_job.pk"), expect=(302, 404, 404, 404, 404, 200))],
     "accounts:teams": [
         Case("GET", kw(pk="workspace.pk"), expect=(302, 404, 403, 403, 403, 200)),
         Case(
@@ -1113,8 +1122,19 @@ EXPECTATIONS: dict[str, list[Case]] = {
     ],
 }
 
+
 # Extra objects a case can name in a dotted path; each builder takes the objects and returns the thing.
+def _import_job(o):
+    imports.register(TEAMS)
+    target = {"workspace": o.workspace.pk}
+    return imports.create_job(
+        importer=TEAMS, user=o.admin, target=target, filename="teams.csv", data=b"name\nOps\n"
+    )
+
+
 BUILDERS: dict[str, Any] = {
+    # An import job of the admin's (the tests' own importer of teams: the machinery, apart from any app).
+    "import_job": lambda o: _import_job(o),
     "map_version": lambda o: versioning.version_save(journey_id=o.journey.pk, by=o.admin, label="Baseline"),
     # A deleted card of the journey under test (every journey of the matrix has an emotion card).
     "trashed_card": lambda o: journey_services.card_delete(card_id=o.emotion_card.pk, by=o.admin),

@@ -1,18 +1,15 @@
 """Sign-in, sign-out, password change and password reset pages."""
 
-import os
 import re
 import time
-import uuid
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.contrib.auth import SESSION_KEY
 from django.core import mail
 from django.urls import reverse
 
-from config.celery import app
 from tests import factories
+from tests.checks import wait_for
 
 WAIT = 30  # seconds: an upper bound for the worker, not a timing assertion
 
@@ -138,29 +135,6 @@ def test_password_change_query_count(client, editor, django_assert_num_queries):
 
 
 # --- password reset
-
-
-@pytest.fixture
-def worker(transactional_db):
-    """A real Celery worker thread on a queue of this test alone (see tests/journeys/test_tasks.py)."""
-    queue = f"throughline-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    default_queue = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    try:
-        options = {"pool": "solo", "perform_ping_check": False, "shutdown_timeout": WAIT, "queues": [queue]}
-        with start_worker(app, **options) as running:
-            yield running
-    finally:
-        app.conf.task_default_queue = default_queue
-
-
-def wait_for(condition):
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def _ask_reset(client, email):

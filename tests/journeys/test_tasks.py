@@ -4,38 +4,18 @@ The worker runs in a thread of this process and reads the database through its o
 tests use `transactional_db`: data is committed, and on_commit hooks really fire after each service call.
 """
 
-import os
-import time
-import uuid
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
-from config.celery import app
 from journeys import services, tasks
 from journeys.models import MapVersion
 from journeys.services import changes, versioning
 from tests import factories
+from tests.checks import wait_for
 
 WAIT = 30  # seconds: generous upper bound for a worker to pick a task up, not a timing assertion
-
-
-@pytest.fixture
-def worker(transactional_db):
-    """A worker thread consuming a queue of this test alone. Parallel test processes share the Redis
-    database but not their test databases, so each routes its tasks to its own queue: a worker of another
-    process must never run our task against its database (nor ours theirs)."""
-    queue = f"throughline-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    default_queue = app.conf.task_default_queue
-    app.conf.task_default_queue = queue  # where .delay() sends (read on every send)
-    try:
-        options = {"pool": "solo", "perform_ping_check": False, "shutdown_timeout": WAIT, "queues": [queue]}
-        with start_worker(app, **options) as running:
-            yield running
-    finally:
-        app.conf.task_default_queue = default_queue
 
 
 @pytest.fixture
@@ -45,15 +25,6 @@ def live_journey(transactional_db):
     journey = factories.make_journey(workspace, by=admin, title="Onboarding")
     factories.make_map(journey, cards=6)
     return journey
-
-
-def wait_for(condition):
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
 
 
 def test_the_task_takes_a_version_once_and_is_idempotent(worker, live_journey):

@@ -1,0 +1,300 @@
+"""Imports as jobs: upload → preview and column mapping → a Celery task that reads every row, checks them
+all and writes all of them in one transaction or none (core/tabular.py reads the file).
+
+An app declares an `Importer` (its columns, who may import into what, the checks that need the
+database, the write) and registers it in its AppConfig.ready(), as the map's overlay providers do; the
+pages (core/views.py: preview, mapping, progress) and the task are the same for every import.
+
+Guarantees, whatever the importer:
+- **All or nothing.** Rows are read and checked first; if any line is bad, nothing is written and the job
+  keeps every error (the first ImportJob.ERRORS_KEPT of them shown, the count of all).
+- **Idempotent.** The write runs in one transaction; a retry (a worker lost mid-write, acks_late) runs it
+  again from scratch, and importers match rows by external id, so a file imported twice adds nothing.
+- **Progress survives a reload.** Reading progress is saved on the job row as it goes; writing progress
+  (inside the write's transaction, invisible to other connections) goes through the cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import transaction
+
+from . import tabular
+from .models import ImportJob
+
+MAX_BYTES = 50 * 1024 * 1024
+MAX_ROWS = 100_000
+PREVIEW_ROWS = 5
+RUN_TASK = "core.run_import"
+
+
+@dataclass(frozen=True)
+class Importer:
+    """What one kind of import reads and does. Subclass and override `authorize`, `check` and `write`.
+
+    `kind`: a unique name ("research.evidence"); `title`: what the pages call it ("Evidence");
+    `columns`: the tabular.Column list it reads."""
+
+    kind: str
+    title: str
+    columns: tuple[tabular.Column, ...]
+
+    def authorize(self, user, target: dict) -> None:
+        """Raise Http404/PermissionDenied unless `user` may import into `target` (checked when the job is
+        created, started and run)."""
+        raise NotImplementedError
+
+    def describe(self, target: dict) -> str:
+        """What the import goes into, for the pages ("Study “Onboarding interviews”")."""
+        return ""
+
+    def check(self, records: list[dict], *, target: dict, user) -> list[tabular.LineError]:
+        """Checks that need the database (a journey title that must exist…), in a constant number of
+        queries; every record has its "line"."""
+        return []
+
+    def write(self, records: list[dict], *, target: dict, user, progress: Callable[[int], None]) -> dict:
+        """Write the records (inside the job's transaction). Returns what happened, as counts:
+        {"created": n, "unchanged": m, …}. Must be idempotent (match by external id)."""
+        raise NotImplementedError
+
+    def done_url(self, job: ImportJob) -> str:
+        """Where the person goes once the import is done (the study's page…)."""
+        return "/"
+
+
+_importers: dict[str, Importer] = {}
+
+
+def register(importer: Importer) -> None:
+    """Add an importer; ValueError when another one uses its kind."""
+    existing = _importers.get(importer.kind)
+    if existing is not None and existing is not importer:
+        raise ValueError(f"An importer of kind {importer.kind!r} is already registered.")
+    _importers[importer.kind] = importer
+
+
+def unregister(kind: str) -> None:
+    _importers.pop(kind, None)
+
+
+def importer_for(kind: str) -> Importer:
+    """The registered importer of `kind`; LookupError when none is."""
+    try:
+        return _importers[kind]
+    except KeyError:
+        raise LookupError(f"No importer of kind {kind!r}.") from None
+
+
+# ---------------------------------------------------------------------------------------------- the job
+
+
+def create_job(*, importer: Importer, user, target: dict, filename: str, data: bytes) -> ImportJob:
+    """A job for an uploaded file, its encoding and delimiter detected and its columns guessed, waiting
+    for the person to confirm them (status MAPPING).
+
+    Raises tabular.TableError when the file cannot be read at all (empty, over MAX_BYTES, binary, broken
+    quoting, no header) or has more than MAX_ROWS rows; nothing is saved then."""
+    importer.authorize(user, target)
+    if len(data) > MAX_BYTES:
+        raise tabular.TableError(f"The file is {len(data) / 2**20:,.1f} MB; at most {MAX_BYTES // 2**20} MB.")
+    decoded = tabular.decode(data)
+    delimiter = tabular.sniff_delimiter(decoded.text)
+    table = tabular.read_table(decoded.text, delimiter)
+    _check_size(table)
+    mapping = tabular.guess_mapping(table.header, importer.columns)
+    return ImportJob.objects.create(
+        kind=importer.kind,
+        target=target,
+        created_by=user,
+        filename=filename[:255],
+        size=len(data),
+        data=data,
+        encoding=decoded.encoding,
+        encoding_certain=decoded.certain,
+        delimiter=delimiter,
+        mapping=mapping,
+        header=table.header,
+        total_rows=len(table.rows),
+    )
+
+
+def _check_size(table: tabular.Table) -> None:
+    if len(table.rows) > MAX_ROWS:
+        raise tabular.TableError(
+            f"The file has {len(table.rows):,} rows; at most {MAX_ROWS:,} in one import."
+        )
+
+
+def table_of(job: ImportJob) -> tabular.Table:
+    """The job's file read with its current encoding and delimiter. Raises tabular.TableError."""
+    return tabular.read_table(tabular.decode(bytes(job.data), job.encoding).text, job.delimiter)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The first rows as the import would read them: `rows` of (line, [(raw cell, value or None,
+    error or None) per column]); `date_orders`: the orders the file's dates allow (two: ask)."""
+
+    header: list[str]
+    rows: list[tuple[int, list[tuple[str | None, object, str | None]]]]
+    date_orders: set[str]
+    problems: list[str]
+
+
+def preview(job: ImportJob, importer: Importer, table: tabular.Table) -> Preview:
+    """The preview of a job with its current settings (see Preview)."""
+    mapping = {name: job.mapping.get(name) for name in (c.name for c in importer.columns)}
+    orders = tabular.date_orders(tabular.column_dates(table, mapping, importer.columns))
+    rows = []
+    for row in table.rows[:PREVIEW_ROWS]:
+        cells = []
+        for column in importer.columns:
+            position = mapping.get(column.name)
+            raw = row.cells[position] if position is not None and position < len(row.cells) else None
+            if tabular.is_missing(raw):
+                cells.append((raw, None, "missing (required)" if column.required else None))
+                continue
+            try:
+                cells.append((raw, column.parse(raw, date_order=job.date_order or None), None))
+            except ValueError as exc:
+                cells.append((raw, None, str(exc)))
+        rows.append((row.line, cells))
+    problems = tabular.check_mapping(mapping, table.header, importer.columns)
+    if not orders:
+        problems.append(
+            "The file's dates contradict each other (some day-first, some month-first): fix the file's dates."
+        )
+    elif len(orders) == 2 and not job.date_order and any(c.kind == "date" for c in importer.columns):
+        if _has_ambiguous(table, mapping, importer.columns):
+            problems.append("Choose the file's date order: dates such as 03/04/2025 read two ways.")
+    return Preview(table.header, rows, orders, problems)
+
+
+def _has_ambiguous(table, mapping, columns) -> bool:
+    for raw in tabular.column_dates(table, mapping, columns):
+        try:
+            tabular.parse_date(raw)
+        except tabular.AmbiguousDate:
+            return True
+        except ValueError:
+            continue
+    return False
+
+
+def progress_key(job_id: int) -> str:
+    return f"import-progress:{job_id}:written"
+
+
+def progress(job: ImportJob) -> dict:
+    """Where the job stands, for the progress bar: {"status", "label", "percent" (0–100), "rows",
+    "total", "finished"}. Reading the rows is the first half of the work, writing them the second."""
+    total = max(job.total_rows, 1)
+    if job.status == ImportJob.Status.DONE:
+        percent = 100
+    elif job.status == ImportJob.Status.RUNNING:
+        written = int(cache.get(progress_key(job.pk)) or 0)
+        percent = min(99, int(50 * job.done_rows / total + 50 * written / total))
+    else:
+        percent = 0
+    return {
+        "status": job.status,
+        "label": job.get_status_display(),
+        "percent": percent,
+        "rows": job.done_rows,
+        "total": job.total_rows,
+        "finished": job.finished,
+    }
+
+
+def start(job: ImportJob, *, user) -> None:
+    """Queue the job (status QUEUED) for a worker. The caller has saved the mapping and date order.
+    Raises ValueError naming what still needs the person (a required column unmapped, the date order)."""
+    importer = importer_for(job.kind)
+    importer.authorize(user, job.target)
+    table = table_of(job)
+    problems = preview(job, importer, table).problems
+    if problems:
+        raise ValueError(" ".join(problems))
+    from celery import current_app
+
+    job.status = ImportJob.Status.QUEUED
+    job.done_rows = 0
+    job.errors, job.error_count, job.result = [], 0, {}
+    job.save(update_fields=["status", "done_rows", "errors", "error_count", "result", "updated_at"])
+    cache.delete(progress_key(job.pk))
+    transaction.on_commit(lambda: current_app.send_task(RUN_TASK, args=[job.pk]))
+
+
+def run(job_id: int) -> str:
+    """Do the job (the Celery task's body): read and check every row, then write them all in one
+    transaction, or keep the errors and write nothing. Returns the final status. A job already done is
+    left alone (a duplicate delivery); a job found RUNNING is run again (its worker was lost)."""
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None or job.status in {
+        ImportJob.Status.DONE,
+        ImportJob.Status.INVALID,
+        ImportJob.Status.MAPPING,
+    }:
+        return job.status if job is not None else "missing"
+    importer = importer_for(job.kind)
+    user = job.created_by
+    job.status = ImportJob.Status.RUNNING
+    job.save(update_fields=["status", "updated_at"])
+
+    def read_progress(done: int) -> None:
+        ImportJob.objects.filter(pk=job.pk).update(done_rows=done)
+
+    try:
+        importer.authorize(user, job.target)
+        table = table_of(job)
+        _check_size(table)
+    except Exception as exc:  # noqa: BLE001 - whatever stops the import is told to the person
+        return _invalid(job, [tabular.LineError(0, "", _reason(exc))], 1)
+    mapping = {c.name: job.mapping.get(c.name) for c in importer.columns}
+    parsed = tabular.parse_rows(
+        table, mapping, importer.columns, date_order=job.date_order or None, progress=read_progress
+    )
+    errors = parsed.errors
+    if not errors:
+        errors = importer.check(parsed.records, target=job.target, user=user)
+    job.done_rows = len(table.rows)
+    if errors:
+        errors = sorted(errors, key=lambda e: (e.line, e.column))
+        return _invalid(job, errors[: ImportJob.ERRORS_KEPT], len(errors))
+
+    key = progress_key(job.pk)
+
+    def write_progress(done: int) -> None:
+        cache.set(key, done, timeout=3600)
+
+    with transaction.atomic():
+        result = importer.write(parsed.records, target=job.target, user=user, progress=write_progress)
+        job.status = ImportJob.Status.DONE
+        job.result = result
+        job.data = b""
+        job.save(update_fields=["status", "result", "data", "done_rows", "updated_at"])
+    cache.delete(key)
+    return job.status
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, tabular.TableError):
+        return str(exc)
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    if isinstance(exc, PermissionDenied | Http404):
+        return "You may no longer import into this: ask for edit rights and try again."
+    raise exc
+
+
+def _invalid(job: ImportJob, errors: Sequence[tabular.LineError], count: int) -> str:
+    job.status = ImportJob.Status.INVALID
+    job.errors = [e.as_dict() for e in errors]
+    job.error_count = count
+    job.save(update_fields=["status", "errors", "error_count", "done_rows", "updated_at"])
+    return job.status
