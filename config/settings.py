@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "journeys",
+    "research",
 ]
 
 MIDDLEWARE = [
@@ -302,6 +303,8 @@ SPECTACULAR_SETTINGS = {
         "VersionKindEnum": "journeys.models.MapVersion.Kind",
         "TrashedKindEnum": "journeys.services.trash.KINDS",
         "DiffStatusEnum": "journeys.services.versioning.DIFF_STATUSES",
+        "EvidenceKindEnum": "research.models.Kind",
+        "ConfidenceLevelEnum": "research.confidence.Level",
     },
 }
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("imports/", include("core.urls")),
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/", include("journeys.api.urls")),
+    path("api/v1/", include("research.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's init script from `?script` instead of inline (our CSP has no
     # 'unsafe-inline' for scripts).

@@ -83,6 +83,7 @@ from core import imports
 from journeys import services as journey_services
 from journeys.services import comments as journey_comments
 from journeys.services import structure, versioning
+from research import services as research_services
 
 from .checks import VOLATILE_TABLES, database_changes, database_rows, database_tables, url_routes
 from .conftest import PERSONAS
@@ -111,6 +112,11 @@ API_DELETE_RESTRICTED = (401, 404, 404, 404, 204, 204)
 API_MANAGE = (401, 404, 403, 403, 200, 200)
 API_MANAGE_RESTRICTED = (401, 404, 404, 404, 200, 200)
 API_LIST = (401, 200, 200, 200, 200, 200)  # lists filter by visibility: outsiders get their own (empty) list
+# Research (studies, evidence, tags) belongs to the workspace: admins and editors write; the manager is a
+# viewer by role (their grants are on journeys), so they read only.
+RESEARCH_CREATE = (401, 404, 403, 201, 403, 201)
+RESEARCH_EDIT = (401, 404, 403, 200, 403, 200)
+RESEARCH_DELETE = (401, 404, 403, 204, 403, 204)
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Every method tried on every route: those a row does not list must answer 405 (HEAD is GET's, see below).
@@ -864,6 +870,124 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "journeys-api:comment-reopen": [
         Case("POST", kw(pk="comment.pk"), expect=API_EDIT, restricted=API_EDIT_RESTRICTED),
     ],
+    # ---- Research API (research/api/). Studies, evidence and tags are the workspace's: members read,
+    # admins and editors write (viewers, and the manager, a viewer by role, get 403). Links are their
+    # journey's: seen by who sees the journey, made and changed with edit on it.
+    "research-api:tag-list": [
+        Case("GET", kw(pk="workspace.pk"), expect=API_VIEW),
+        Case("POST", kw(pk="workspace.pk"), data={"name": "Pricing"}, expect=RESEARCH_CREATE),
+    ],
+    "research-api:tag-detail": [
+        Case("GET", kw(pk="research_tag.pk"), expect=API_VIEW),
+        Case("PATCH", kw(pk="research_tag.pk"), data={"name": "Prices"}, expect=RESEARCH_EDIT),
+        Case("DELETE", kw(pk="research_tag.pk"), expect=RESEARCH_DELETE),
+    ],
+    "research-api:tag-merge": [
+        Case(
+            "POST",
+            kw(pk="research_tag.pk"),
+            data=lambda o: {"into": o.other_research_tag.pk},
+            expect=RESEARCH_EDIT,
+        ),
+    ],
+    "research-api:research-settings": [
+        Case("GET", kw(pk="workspace.pk"), expect=API_VIEW),
+        Case(
+            "PATCH",
+            kw(pk="workspace.pk"),
+            data={"recency_months": 12},
+            expect=(401, 404, 403, 403, 403, 200),
+        ),
+    ],
+    "research-api:study-list": [
+        Case("GET", kw(pk="workspace.pk"), expect=API_VIEW),
+        Case(
+            "POST",
+            kw(pk="workspace.pk"),
+            data={"title": "Churn survey", "method": "survey"},
+            expect=RESEARCH_CREATE,
+        ),
+    ],
+    "research-api:study-detail": [
+        Case("GET", kw(pk="study.pk"), expect=API_VIEW),
+        Case(
+            "PATCH",
+            kw(pk="study.pk"),
+            data=lambda o: {"title": "Renamed", "expected_version": o.study.version},
+            expect=RESEARCH_EDIT,
+        ),
+        Case(
+            "DELETE",
+            kw(pk="study.pk"),
+            query=lambda o: {"expected_version": o.study.version},
+            expect=RESEARCH_DELETE,
+        ),
+    ],
+    "research-api:evidence-list": [
+        Case("GET", kw(pk="workspace.pk"), expect=API_VIEW),
+        Case("POST", kw(pk="workspace.pk"), data={"text": "Setup took 40 minutes."}, expect=RESEARCH_CREATE),
+    ],
+    "research-api:evidence-bulk": [
+        Case(
+            "POST",
+            kw(pk="workspace.pk"),
+            data={"items": [{"text": "One"}, {"text": "Two", "kind": "quote"}]},
+            expect=RESEARCH_CREATE,
+        ),
+    ],
+    "research-api:evidence-detail": [
+        Case("GET", kw(pk="evidence.pk"), expect=API_VIEW),
+        Case(
+            "PATCH",
+            kw(pk="evidence.pk"),
+            data=lambda o: {"text": "Changed", "expected_version": o.evidence.version},
+            expect=RESEARCH_EDIT,
+        ),
+        Case(
+            "DELETE",
+            kw(pk="evidence.pk"),
+            query=lambda o: {"expected_version": o.evidence.version},
+            expect=RESEARCH_DELETE,
+        ),
+    ],
+    # Linking needs edit on the card's journey; a card of a journey one cannot see is bad input (400 on
+    # `card`: the URL names the evidence, which members see), never a link.
+    "research-api:evidence-links": [
+        Case("GET", kw(pk="evidence.pk"), expect=API_VIEW),
+        Case(
+            "POST",
+            kw(pk="evidence.pk"),
+            data=lambda o: {"card": o.emotion_card.pk, "stance": "supports"},
+            expect=API_CREATE,
+            restricted=(401, 404, 400, 400, 201, 201),
+        ),
+    ],
+    "research-api:link-detail": [
+        Case("GET", kw(pk="evidence_link.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+        Case(
+            "PATCH",
+            kw(pk="evidence_link.pk"),
+            data=lambda o: {"stance": "contradicts", "expected_version": o.evidence_link.version},
+            expect=API_EDIT,
+            restricted=API_EDIT_RESTRICTED,
+        ),
+        Case(
+            "DELETE",
+            kw(pk="evidence_link.pk"),
+            query=lambda o: {"expected_version": o.evidence_link.version},
+            expect=API_DELETE,
+            restricted=API_DELETE_RESTRICTED,
+        ),
+    ],
+    "research-api:journey-links": [
+        Case("GET", kw(pk="journey.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+    ],
+    "research-api:journey-confidence": [
+        Case("GET", kw(pk="journey.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+    ],
+    "research-api:card-confidence": [
+        Case("GET", kw(pk="emotion_card.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+    ],
     "journeys:versions": [
         Case("GET", kw(pk="journey.pk"), expect=PAGE_VIEW, restricted=PAGE_VIEW_RESTRICTED),
         Case(
@@ -1126,9 +1250,12 @@ EXPECTATIONS: dict[str, list[Case]] = {
 # Extra objects a case can name in a dotted path; each builder takes the objects and returns the thing.
 def _import_job(o):
     imports.register(TEAMS)
-    target = {"workspace": o.workspace.pk}
     return imports.create_job(
-        importer=TEAMS, user=o.admin, target=target, filename="teams.csv", data=b"name\nOps\n"
+        importer=TEAMS,
+        user=o.admin,
+        target={"workspace": o.workspace.pk},
+        filename="teams.csv",
+        data=b"name\nOps\n",
     )
 
 
@@ -1153,6 +1280,27 @@ BUILDERS: dict[str, Any] = {
     ),
     "saved_view": lambda o: structure.saved_view_create(
         journey_id=o.journey.pk, by=o.admin, name="Customer-facing", hidden_lanes=[o.lane.pk]
+    ),
+    # Research of the workspace; the link is on the journey under test (its emotion card: the restricted
+    # journey's cards all sit in its emotion lane).
+    "study": lambda o: research_services.study_create(
+        workspace_id=o.workspace.pk, by=o.admin, title="Checkout interviews", method="interviews"
+    ),
+    "evidence": lambda o: research_services.evidence_create(
+        workspace_id=o.workspace.pk,
+        by=o.admin,
+        study=o.study.pk,
+        text="I could not find the invoice.",
+        tags=["Billing"],
+    ),
+    "evidence_link": lambda o: research_services.link_create(
+        evidence_id=o.evidence.pk, by=o.admin, card=o.emotion_card.pk
+    ),
+    "research_tag": lambda o: research_services.tag_create(
+        workspace_id=o.workspace.pk, by=o.admin, name="Pricing"
+    ),
+    "other_research_tag": lambda o: research_services.tag_create(
+        workspace_id=o.workspace.pk, by=o.admin, name="Checkout"
     ),
 }
 

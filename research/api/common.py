@@ -1,0 +1,129 @@
+"""What research's endpoints share: parsing input, `expected_version` of deletes, paginated lists and the
+documented error answers (the exception handler, core.api, writes them)."""
+
+from django.core.validators import URLValidator
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from core.api import conflict_serializer
+from core.serializers import INT_MAX, TextField, VersionField
+
+from ..models import MAX_TAGS, TAG_MAX, URL_MAX
+
+
+class VersionIn(serializers.Serializer):
+    expected_version = VersionField(
+        help_text="The version of the object you last saw (optimistic concurrency)."
+    )
+
+
+def parsed(serializer_class, data) -> dict:
+    """The validated data of `serializer_class` for `data`; 400 `{field: [messages]}` otherwise."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def expected_version(request) -> int:
+    """`expected_version` of a DELETE: from the query string or a JSON body."""
+    data = request.query_params.dict()
+    if isinstance(request.data, dict):
+        data.update(request.data)
+    return parsed(VersionIn, data)["expected_version"]
+
+
+def choice_field(choices, **kwargs) -> serializers.ChoiceField:
+    """A ChoiceField whose enum is written inline in the schema (no named component, so no clash with
+    another app's choices of a field of the same name, e.g. a journey's `level`)."""
+
+    return serializers.ChoiceField(choices=choices, **kwargs)
+
+
+def created(request, out, obj) -> Response:
+    return Response(out(obj, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+def no_content() -> Response:
+    return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UrlField(TextField):
+    """A link (http or https), one line, at most URL_MAX characters; empty allowed."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", URL_MAX)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("required", False)
+        super().__init__(single_line=True, **kwargs)
+        self.validators.append(URLValidator(message="Enter a valid URL (http:// or https://)."))
+
+
+class TagNamesField(serializers.ListField):
+    """Tag names of the workspace's taxonomy (made when new, matched without regard to case)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", f"At most {MAX_TAGS} tag names of at most {TAG_MAX} characters each.")
+        kwargs.setdefault("required", False)
+        super().__init__(child=TextField(max_length=TAG_MAX, single_line=True), max_length=MAX_TAGS, **kwargs)
+
+
+CONFLICT_OF: dict = {}
+
+
+def register_conflict(model, out) -> None:
+    """Say how a 409 about `model` shows the current object, in the answer and in the schema."""
+    conflict_serializer(model, out)
+    CONFLICT_OF[model] = inline_serializer(
+        name=f"{model.__name__}Conflict",
+        fields={
+            "detail": serializers.CharField(),
+            "current": out(help_text="The object as it is now: reload it, reapply your change, send again."),
+        },
+    )
+
+
+def error_responses(model=None, *, bad_input=True, what="this workspace") -> dict:
+    """The documented error answers of an endpoint."""
+    errors = {
+        403: OpenApiResponse(description=f"You can see {what} but lack the right to change it."),
+        404: OpenApiResponse(description="No such object, or you cannot see it."),
+    }
+    if bad_input:
+        errors[400] = OpenApiResponse(description="Bad input: `{field: [messages]}`; nothing was changed.")
+    if model is not None:
+        errors[409] = OpenApiResponse(
+            CONFLICT_OF[model], description="`expected_version` is stale: nothing was changed."
+        )
+    return errors
+
+
+EXPECTED_VERSION_PARAM = OpenApiParameter(
+    "expected_version", {"type": "integer", "minimum": 1, "maximum": INT_MAX}, OpenApiParameter.QUERY,
+    required=True, description="The version you last saw; may also be sent in a JSON body.",
+)  # fmt: skip
+
+
+def flat_errors(detail, prefix: str) -> dict:
+    """DRF's nested errors of a list of objects ({index: {field: [messages]}}) as
+    `{prefix[i].field: [messages]}`."""
+    out = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if isinstance(value, dict):
+                for name, messages in value.items():
+                    out[f"{prefix}[{key}].{name}"] = [str(m) for m in messages]
+            else:
+                out[f"{prefix}[{key}]" if isinstance(key, int) else prefix] = [str(m) for m in value]
+    else:
+        out[prefix] = [str(m) for m in detail]
+    return out
+
+
+def raise_flat(exc: ValidationError, prefix: str):
+    """Re-raise a serializer's ValidationError with the errors of `prefix` flattened (see flat_errors)."""
+    detail = exc.detail
+    if isinstance(detail, dict) and prefix in detail:
+        detail = {**{k: v for k, v in detail.items() if k != prefix}, **flat_errors(detail[prefix], prefix)}
+    raise ValidationError(detail) from None
