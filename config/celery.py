@@ -25,4 +25,7 @@ class BeatScheduler(PersistentScheduler):
 app.conf.beat_scheduler = "config.celery:BeatScheduler"
 
 # Periodic scans (governance reminders, staleness) are added here by the apps that need them.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Uploaded files of imports nobody finished (core/imports.py): deleted after a week.
+    "purge-unfinished-imports": {"task": "core.purge_imports", "schedule": 24 * 60 * 60},
+}

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
 from . import tabular
 from .models import ImportJob
@@ -29,6 +31,8 @@ MAX_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 100_000
 PREVIEW_ROWS = 5
 RUN_TASK = "core.run_import"
+PURGE_TASK = "core.purge_imports"
+KEEP_UNFINISHED = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -298,3 +302,12 @@ def _invalid(job: ImportJob, errors: Sequence[tabular.LineError], count: int) ->
     job.error_count = count
     job.save(update_fields=["status", "errors", "error_count", "done_rows", "updated_at"])
     return job.status
+
+
+def purge(*, now=None) -> int:
+    """Delete jobs left unfinished (waiting for a mapping, refused for errors, or never picked up) for
+    KEEP_UNFINISHED, with the files they hold; imported jobs stay as a record (their file is already
+    gone). Idempotent. Returns how many jobs were deleted."""
+    cutoff = (now or timezone.now()) - KEEP_UNFINISHED
+    stale = ImportJob.objects.filter(updated_at__lt=cutoff).exclude(status=ImportJob.Status.DONE)
+    return stale.delete()[0]

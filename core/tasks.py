@@ -9,3 +9,9 @@ from . import imports
 def run_import(job_id: int) -> str:
     """Run an import job; idempotent (see core.imports.run). Returns the job's final status."""
     return imports.run(job_id)
+
+
+@shared_task(name=imports.PURGE_TASK)
+def purge_imports() -> int:
+    """Daily (config/celery.py's beat schedule): delete import jobs left unfinished for a week."""
+    return imports.purge()

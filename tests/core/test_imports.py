@@ -296,3 +296,18 @@ def test_the_pages_run_the_same_queries_whatever_the_file_size(
         assert client.get(reverse("imports:detail", args=[job.pk])).status_code == 200
     with django_assert_num_queries(5):
         assert client.get(reverse("imports:progress", args=[job.pk])).status_code == 200
+
+
+def test_unfinished_jobs_are_purged_after_a_week_and_imported_ones_kept(admin, workspace, db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    waiting, invalid, done, fresh = (upload(admin, workspace, GOOD) for _ in range(4))
+    ImportJob.objects.filter(pk=invalid.pk).update(status=ImportJob.Status.INVALID)
+    ImportJob.objects.filter(pk=done.pk).update(status=ImportJob.Status.DONE, data=b"")
+    old = timezone.now() - imports.KEEP_UNFINISHED - timedelta(minutes=1)
+    ImportJob.objects.exclude(pk=fresh.pk).update(updated_at=old)
+    assert imports.purge() == 2
+    assert sorted(ImportJob.objects.values_list("pk", flat=True)) == sorted([done.pk, fresh.pk])
+    assert imports.purge() == 0  # a second run finds nothing more
