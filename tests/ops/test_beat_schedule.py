@@ -1,0 +1,11 @@
+"""Celery beat's schedule (config/celery.py) names only tasks the worker knows: a renamed task would
+otherwise be sent forever to nobody."""
+
+from config.celery import app
+
+
+def test_every_scheduled_task_is_registered():
+    app.loader.import_default_modules()  # what a worker does at start: every app's tasks module
+    scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert scheduled, "the schedule is empty"
+    assert scheduled <= set(app.tasks), sorted(scheduled - set(app.tasks))
