@@ -4,8 +4,10 @@ otherwise be sent forever to nobody."""
 from config.celery import app
 
 
-def test_every_scheduled_task_is_registered():
-    app.loader.import_default_modules()  # what a worker does at start: every app's tasks module
+def test_every_scheduled_task_is_registered(db):
+    # As a worker does at start: import every app's tasks module (Celery's Django fixup then runs
+    # Django's system checks, which read the database: hence `db`).
+    app.loader.import_default_modules()
     scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert scheduled, "the schedule is empty"
     assert scheduled <= set(app.tasks), sorted(scheduled - set(app.tasks))
