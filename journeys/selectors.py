@@ -3,7 +3,8 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, Prefetch, Q
+from django.db.models import Avg, Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from .models import BACKSTAGE_KINDS, Activity, Card, Journey, Lane, LaneKind, Stage, Step
 
@@ -104,37 +105,51 @@ LANE_FIELDS = ("id", "journey_id", "version", "position", "title", "kind")
 CARD_FIELDS = ("id", "version", "position", "lane_id", "step_id", "text", "note", "emotion_score", "channel")
 
 
-def _api_row(row: dict) -> dict:
+def _api_names(fields: tuple) -> tuple:
     # "journey_id" → "journey": the API names foreign keys by the object, as DRF's serializers do.
-    return {
-        (name[:-3] if name.endswith("_id") and name != "id" else name): value for name, value in row.items()
-    }
+    return tuple(name[:-3] if name.endswith("_id") and name != "id" else name for name in fields)
+
+
+STAGE_KEYS, STEP_KEYS = _api_names(STAGE_FIELDS), _api_names(STEP_FIELDS)
+LANE_KEYS, CARD_KEYS = _api_names(LANE_FIELDS), _api_names(CARD_FIELDS)
 
 
 def journey_map_rows(*, journey: Journey) -> dict:
-    """The whole map as plain rows for the map API, in four queries and no model instances: stages (each
-    with `steps`) in order, lanes in order, and cards lane by lane, step by step, in their cell's order."""
-    stages = [
-        _api_row(row)
-        for row in Stage.objects.filter(journey=journey).order_by("position").values(*STAGE_FIELDS)
-    ]
-    by_stage = {stage["id"]: stage for stage in stages}
-    for stage in stages:
-        stage["steps"] = []
-    steps = Step.objects.filter(journey=journey).order_by("stage__position", "position").values(*STEP_FIELDS)
-    step_order = {}
-    for row in steps:
-        step = _api_row(row)
-        by_stage[step["stage"]]["steps"].append(step)
-        step_order[step["id"]] = len(step_order)
-    lanes = [
-        _api_row(row)
-        for row in Lane.objects.filter(journey=journey).order_by("position").values(*LANE_FIELDS)
-    ]
-    lane_order = {lane["id"]: index for index, lane in enumerate(lanes)}
-    cards = [_api_row(row) for row in Card.objects.filter(journey=journey).values(*CARD_FIELDS)]
-    cards.sort(key=lambda c: (lane_order.get(c["lane"], 0), step_order.get(c["step"], 0), c["position"]))
-    return {"stages": stages, "lanes": lanes, "cards": cards}
+    """The whole map as plain rows for the map API, in two queries and no model instances: stages (each
+    with `steps`) in order; lanes in order, and cards lane by lane, step by step (the steps' order on the
+    map), in their cell's order."""
+    stages, step_order = [], {}
+    stage_steps = (
+        Stage.objects.filter(journey=journey)
+        .order_by("position", "steps__position")  # a stage without steps comes once, with a null step
+        .values_list(*STAGE_FIELDS, *(f"steps__{name}" for name in STEP_FIELDS))
+    )
+    width = len(STAGE_FIELDS)
+    for row in stage_steps:
+        if not stages or stages[-1]["id"] != row[0]:
+            stages.append({**dict(zip(STAGE_KEYS, row[:width], strict=True)), "steps": []})
+        if row[width] is not None:
+            stages[-1]["steps"].append(dict(zip(STEP_KEYS, row[width:], strict=True)))
+            step_order[row[width]] = len(step_order)
+    lanes, cards = [], []
+    lane_cards = (
+        Lane.objects.filter(journey=journey)
+        .order_by("position")  # a lane without cards comes once, with a null card
+        .values_list(*LANE_FIELDS, *(f"cards__{name}" for name in CARD_FIELDS))
+    )
+    width = len(LANE_FIELDS)
+    step_at, position_at = width + CARD_FIELDS.index("step_id"), width + CARD_FIELDS.index("position")
+    for row in lane_cards:
+        if not lanes or lanes[-1]["id"] != row[0]:
+            lanes.append(dict(zip(LANE_KEYS, row[:width], strict=True)))
+        if row[width] is not None:
+            cards.append((len(lanes), step_order.get(row[step_at], 0), row[position_at], row[width:]))
+    cards.sort(key=lambda card: card[:3])  # sorting here costs less than joining steps and stages to sort
+    return {
+        "stages": stages,
+        "lanes": lanes,
+        "cards": [dict(zip(CARD_KEYS, card[3], strict=True)) for card in cards],
+    }
 
 
 def map_cells(*, journey: Journey, cells) -> tuple[dict, dict, dict]:
@@ -185,7 +200,7 @@ def journey_list(
 ):
     """Journeys of a workspace (or of all the user's workspaces when None) the user may see, filtered, with
     their owner. Card counts are not in it (they would group every card of the workspace): give the page
-    shown to `with_card_counts`."""
+    shown, as `.annotate(card_count=card_count())`."""
     qs = (
         Journey.objects.visible_to(user)
         .select_related("owner", "parent", "updated_by")
@@ -210,18 +225,12 @@ def journey_list(
     return qs
 
 
-def with_card_counts(journeys) -> list[Journey]:
-    """Set `card_count` on each journey of a page (one query counting only those journeys' cards)."""
-    journeys = list(journeys)
-    counts = dict(
-        Card.objects.filter(journey_id__in=[j.pk for j in journeys])
-        .order_by()
-        .values_list("journey_id")
-        .annotate(n=Count("pk"))
-    )
-    for journey in journeys:
-        journey.card_count = counts.get(journey.pk, 0)
-    return journeys
+def card_count() -> Coalesce:
+    """A journey's cards, as an annotation (`.annotate(card_count=card_count())`): a subquery that
+    PostgreSQL evaluates for the rows returned only (a page), not a GROUP BY over every card of the
+    workspace."""
+    cards = Card.objects.filter(journey_id=OuterRef("pk")).order_by().values("journey_id")
+    return Coalesce(Subquery(cards.annotate(n=Count("pk")).values("n")), 0)
 
 
 @dataclass
@@ -246,40 +255,37 @@ class TreePage:
 
 
 def journey_tree_page(journeys, *, page: int = 1, per_page: int = 50) -> TreePage:
-    """One page of `journey_tree(journeys)` in three queries whatever the number of journeys: the tree's
-    order from the ids, parents and titles of all of them (search and filters apply to all), then the
-    page's journeys in full, then their card counts. A page past the last shows the last."""
-    light = journeys.select_related(None).only("pk", "parent_id", "title")
-    order = journey_tree(light)
+    """One page of the hierarchy of `journeys` (each journey followed by its children; one whose parent is
+    not among them at the top level) in two queries whatever the number of journeys: the tree's
+    order from the ids and parents of all of them, in the list's order (search and filters apply to all),
+    then the page's journeys in full with their card counts. A page past the last shows the last."""
+    links = journeys.select_related(None).values_list("pk", "parent_id")  # plain tuples: no instances
+    order = _tree_order(list(links))
     pages = max(1, -(-len(order) // per_page))
     number = min(max(1, page), pages)
     window = order[(number - 1) * per_page : number * per_page]
-    full = {j.pk: j for j in journeys.filter(pk__in=[j.pk for j, _ in window])}
-    rows = [(full[j.pk], depth) for j, depth in window if j.pk in full]
-    with_card_counts([journey for journey, _ in rows])
+    full = {
+        j.pk: j for j in journeys.filter(pk__in=[pk for pk, _ in window]).annotate(card_count=card_count())
+    }
+    rows = [(full[pk], depth) for pk, depth in window if pk in full]
     start = (number - 1) * per_page + 1 if rows else 0
     return TreePage(rows=rows, total=len(order), number=number, pages=pages, start=start)
 
 
-def journey_tree(journeys) -> list[tuple[Journey, int]]:
-    """(journey, depth) in hierarchy order: each journey followed by its visible children.
-
-    A journey whose parent is not in the list (filtered out or not visible) is shown at the top level."""
-    journeys = list(journeys)
-    by_id = {j.pk: j for j in journeys}
+def _tree_order(links: list[tuple[int, int | None]]) -> list[tuple[int, int]]:
+    """(id, depth) in hierarchy order from (id, parent id) pairs in display order; a journey whose parent
+    is not among them is a root."""
+    present = {pk for pk, _ in links}
     children = defaultdict(list)
     roots = []
-    for j in journeys:
-        (children[j.parent_id] if j.parent_id in by_id else roots).append(j)
+    for pk, parent_id in links:
+        (children[parent_id] if parent_id in present else roots).append(pk)
     out = []
-
-    def walk(node, depth):
-        out.append((node, depth))
-        for child in children.get(node.pk, []):
-            walk(child, depth + 1)
-
-    for root in roots:
-        walk(root, 0)
+    stack = [(pk, 0) for pk in reversed(roots)]
+    while stack:  # depth first, children in display order (no recursion limit on deep hierarchies)
+        pk, depth = stack.pop()
+        out.append((pk, depth))
+        stack.extend((child, depth + 1) for child in reversed(children.get(pk, ())))
     return out
 
 

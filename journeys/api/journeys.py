@@ -10,6 +10,8 @@ REST_FRAMEWORK["EXCEPTION_HANDLER"]) turns the services' django ValidationError 
 `{field: [messages]}` and their Conflict into that 409, for the accounts API too.
 """
 
+import copy
+
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.http import Http404
@@ -91,7 +93,20 @@ class VisibleJourneyIdField(serializers.Field):
         return target if known.get(target) else None
 
 
-class JourneyListOut(serializers.ModelSerializer):
+class FieldsOnce:
+    """A ModelSerializer mixin: its fields are worked out from the model once per class, then copied for
+    each instance (as DRF copies declared fields), rather than introspecting the model on every response.
+    Only for serializers whose fields depend on their Meta alone, never on the context."""
+
+    def get_fields(self):
+        prototype = type(self).__dict__.get("_fields_prototype")
+        if prototype is None:
+            prototype = super().get_fields()
+            type(self)._fields_prototype = prototype  # never bound: each instance binds its own copies
+        return copy.deepcopy(prototype)
+
+
+class JourneyListOut(FieldsOnce, serializers.ModelSerializer):
     owner = UserBriefOut(read_only=True)
     parent = VisibleJourneyIdField("parent_id")
     card_count = serializers.IntegerField(read_only=True)
@@ -105,7 +120,7 @@ class JourneyListOut(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class JourneyOut(serializers.ModelSerializer):
+class JourneyOut(FieldsOnce, serializers.ModelSerializer):
     owner = UserBriefOut(read_only=True)
     parent = VisibleJourneyIdField("parent_id")
     current_state_of = VisibleJourneyIdField("current_state_of_id")
@@ -514,8 +529,9 @@ class JourneyListApi(generics.ListAPIView):
     serializer_class = JourneyListOut
 
     def list(self, request, *args, **kwargs):
-        # Card counts for the page only (one query), not grouped over every journey by the count and the page.
-        page = selectors.with_card_counts(self.paginate_queryset(self.get_queryset()))
+        # Card counts for the page's rows only (a subquery in the page's query; the count leaves it out),
+        # not grouped over every journey of the workspace.
+        page = self.paginate_queryset(self.get_queryset().annotate(card_count=selectors.card_count()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def get_queryset(self):

@@ -22,8 +22,8 @@ from datetime import timedelta
 
 from celery import current_app
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -130,7 +130,7 @@ def check_version(obj, expected_version) -> None:
 
 
 def _activity(journey: Journey, by: User | None, verb: str, target, summary: str, now) -> Activity:
-    return Activity.objects.create(
+    return Activity(
         journey=journey,
         actor=by,
         verb=verb,
@@ -141,6 +141,40 @@ def _activity(journey: Journey, by: User | None, verb: str, target, summary: str
         revision=journey.revision,
         created_at=now,
     )
+
+
+def _bump_and_insert(journey: Journey, by: User, activity: Activity, now) -> None:
+    """The journey's revision bumped and the activity line written with it, in one statement (a
+    data-modifying CTE, which the ORM cannot express): every write to a map pays one round trip less."""
+    ops = connection.ops
+    journey_meta, activity_meta = Journey._meta, Activity._meta
+
+    def column(meta, name):
+        return ops.quote_name(meta.get_field(name).column)
+
+    revision = column(journey_meta, "revision")
+    fields = [f for f in activity_meta.concrete_fields if not f.primary_key]
+    values, params = [], []
+    for f in fields:
+        if f.name == "revision":
+            values.append("(SELECT revision FROM bumped)")
+        else:
+            values.append("%s")
+            params.append(f.get_db_prep_save(getattr(activity, f.attname), connection))
+    journeys, activities = ops.quote_name(journey_meta.db_table), ops.quote_name(activity_meta.db_table)
+    # names from the models' meta, quoted; every value is a bound parameter
+    sql = (
+        f"WITH bumped AS (UPDATE {journeys} SET {revision} = {revision} + 1, "  # noqa: S608
+        f"{column(journey_meta, 'updated_at')} = %s, {column(journey_meta, 'updated_by')} = %s "
+        f"WHERE {ops.quote_name(journey_meta.pk.column)} = %s RETURNING {revision} AS revision) "
+        f"INSERT INTO {activities} ({', '.join(ops.quote_name(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(values)}) "
+        f"RETURNING {ops.quote_name(activity_meta.pk.column)}, {column(activity_meta, 'revision')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, by.pk, journey.pk, *params])
+        activity.pk, activity.revision = cursor.fetchone()
+    activity._state.adding, activity._state.db = False, connection.alias
 
 
 def record_change(journey: Journey, by: User, verb: str, target, summary: str, *, cells=()) -> Change:
@@ -158,10 +192,10 @@ def record_change(journey: Journey, by: User, verb: str, target, summary: str, *
             them so open maps fetch just those cells (journeys:map_cells), not the whole grid.
     """
     now = timezone.now()
-    Journey.objects.filter(pk=journey.pk).update(revision=F("revision") + 1, updated_at=now, updated_by=by)
-    journey.revision += 1
-    journey.updated_at, journey.updated_by = now, by
     activity = _activity(journey, by, verb, target, summary, now)
+    _bump_and_insert(journey, by, activity, now)
+    journey.revision = activity.revision
+    journey.updated_at, journey.updated_by = now, by
     payload = {
         "journey": journey.pk,
         "revision": journey.revision,
@@ -183,7 +217,9 @@ def record_change(journey: Journey, by: User, verb: str, target, summary: str, *
 def note_activity(journey: Journey, by: User | None, verb: str, target, summary: str) -> Activity:
     """An activity line on a journey whose map did not change (so its revision stays): comments, saved
     versions, copies. Same arguments as `record_change`."""
-    return _activity(journey, by, verb, target, summary, timezone.now())
+    activity = _activity(journey, by, verb, target, summary, timezone.now())
+    activity.save(force_insert=True)
+    return activity
 
 
 UNKNOWN = object()  # auto_version_queue: the latest version's time was not read with the lock

@@ -7,7 +7,7 @@ elements go to the trash (journeys/services/trash.py) with what is under them, s
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -324,6 +324,11 @@ def _comment_counts() -> dict:
     }
 
 
+def _same(pk, current_id: int) -> bool:
+    """Whether a move's `to_lane`/`to_step` (an id, an instance or None) names the card's own lane/step."""
+    return pk is None or getattr(pk, "pk", pk) == current_id
+
+
 @transaction.atomic
 def card_move(
     *, card_id: int, by: User, position=None, to_lane=None, to_step=None, expected_version=None
@@ -333,9 +338,10 @@ def card_move(
     journey = lock_journey_of(Card, card_id, by)
     card = locked(Card, card_id, journey, related=("lane", "step"))
     check_version(card, expected_version)
-    old_cell = (card.lane_id, card.step_id)
-    lane = element_of(Lane, to_lane, journey, "to_lane") if to_lane is not None else card.lane
-    step = element_of(Step, to_step, journey, "to_step") if to_step is not None else card.step
+    old_cell, old_position = (card.lane_id, card.step_id), card.position
+    # the card's own lane or step (read with it) needs no second look-up
+    lane = card.lane if _same(to_lane, card.lane_id) else element_of(Lane, to_lane, journey, "to_lane")
+    step = card.step if _same(to_step, card.step_id) else element_of(Step, to_step, journey, "to_step")
     siblings = [
         c
         for c in Card.objects.select_for_update().filter(lane=lane, step=step).order_by("position")
@@ -346,13 +352,9 @@ def card_move(
     card.version += 1
     card.save(update_fields=["lane", "step", "position", "version"])
     if old_cell != (lane.pk, step.pk):
-        left = list(
-            Card.objects.select_for_update()
-            .filter(lane_id=old_cell[0], step_id=old_cell[1])
-            .order_by("position")
-        )
-        if left:
-            renumber(left)
+        # the cards after it in the cell it left close the gap: positions stay dense (0…n-1) under the lock
+        left = Card.objects.filter(lane_id=old_cell[0], step_id=old_cell[1], position__gt=old_position)
+        left.update(position=F("position") - 1)
     record_change(
         journey,
         by,

@@ -166,9 +166,9 @@ def test_tag_filter_offers_every_visible_tag_once(client, admin, viewer, workspa
 
 # Queries of the list: 1 session · 2 user · 3 memberships (current workspace, cached for the top bar) ·
 # 4 members of the workspace (owner filter) · 5 the tags in use (one unnest query) · 6 the hierarchy's
-# order (ids, parents, titles of every matching journey, visibility included) · 7 the page's journeys with
-# owner, parent and last editor · 8 the page's card counts.
-LIST_QUERIES = 8
+# order (ids and parents of every matching journey in title order, visibility included) · 7 the page's
+# journeys with owner, parent and last editor, and their card counts (a subquery per row of the page).
+LIST_QUERIES = 7
 
 
 def test_list_query_count_does_not_grow_with_the_portfolio(

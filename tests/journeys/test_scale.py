@@ -41,14 +41,15 @@ def _plain_card(journey):
 # ---------------------------------------------------------------------------------------------- card edits
 
 
-def test_a_card_edit_through_the_service_is_five_statements(
+def test_a_card_edit_through_the_service_is_four_statements(
     workspace, admin, editor, django_assert_num_queries
 ):
     for journey in _maps(workspace, admin):
         card = _plain_card(journey)
         # the journey locked with the editor's access (role and grants in the same query) · the card with
-        # its lane and step, locked · UPDATE card · UPDATE journey revision · INSERT activity (+ savepoint)
-        with django_assert_num_queries(5 + 2):
+        # its lane and step, locked · UPDATE card · UPDATE journey revision + INSERT activity (one
+        # statement) (+ savepoint)
+        with django_assert_num_queries(4 + 2):
             services.card_update(card_id=card.pk, by=editor, text="Shorter", expected_version=card.version)
         card.refresh_from_db()
         assert card.text == "Shorter" and card.version == 2
@@ -64,12 +65,12 @@ def test_the_service_still_refuses_what_full_clean_refused(journey, editor):
     assert card.version == 1
 
 
-def test_a_card_edit_through_the_api_is_six_statements(workspace, admin, editor, django_assert_num_queries):
+def test_a_card_edit_through_the_api_is_five_statements(workspace, admin, editor, django_assert_num_queries):
     api = APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=editor).key}")
     for journey in _maps(workspace, admin):
         card = _plain_card(journey)
-        # token + user · then the service's five (+ savepoint): access is checked once, in the service
-        with django_assert_num_queries(1 + 5 + 2):
+        # token + user · then the service's four (+ savepoint): access is checked once, in the service
+        with django_assert_num_queries(1 + 4 + 2):
             response = api.patch(
                 reverse("journeys-api:card-detail", args=[card.pk]),
                 {"text": "Through the API", "expected_version": card.version},
@@ -100,9 +101,9 @@ def test_a_card_edit_through_the_editor_is_eight_statements(
     client.force_login(editor)
     for journey in _maps(workspace, admin):
         card = _plain_card(journey)
-        # session · user · the service's five (+ savepoint), whose card read also counts the card's
+        # session · user · the service's four (+ savepoint), whose card read also counts the card's
         # comments; no context processor (the answer is a fragment) and no second access check
-        with django_assert_num_queries(2 + 5 + 2):
+        with django_assert_num_queries(2 + 4 + 2):
             response = client.post(
                 reverse("journeys:editor_card_edit", args=[card.pk]),
                 {"text": "In the editor", "expected_version": card.version},
@@ -127,9 +128,10 @@ def test_a_move_answers_with_the_two_cells_only(client, workspace, admin, editor
         card = journey.cards.exclude(lane__kind=LaneKind.EMOTIONS).order_by("-position", "pk").first()
         lanes = list(journey.lanes.exclude(kind=LaneKind.EMOTIONS).exclude(pk=card.lane_id).order_by("pk"))
         target = lanes[0]
-        # session · user · the move (lock+access, card, target lane, target cell, save, old cell, revision,
-        # activity, + savepoint) · the cells: lanes, steps, cards with comment counts
-        with django_assert_num_queries(2 + 8 + 2 + 3):
+        # session · user · the move (lock+access, card, target lane, target cell, save, old cell closing
+        # its gap, revision + activity in one statement, + savepoint) · the cells: lanes, steps, cards with
+        # comment counts
+        with django_assert_num_queries(2 + 7 + 2 + 3):
             response = client.post(
                 reverse("journeys:editor_card_move", args=[card.pk]),
                 {"to_lane": target.pk, "position": 99, "expected_version": card.version},
@@ -279,8 +281,8 @@ def test_the_list_is_paginated_in_hierarchy_order_with_constant_queries(
 ):
     _portfolio(workspace, admin, n)
     client.force_login(admin)
-    # session · user · memberships · members · tags · the tree's order · the page · its card counts
-    with django_assert_num_queries(8):
+    # session · user · memberships · members · tags · the tree's order · the page with its card counts
+    with django_assert_num_queries(7):
         response = client.get(reverse("journeys:list"))
     body = response.content.decode()
     rows = re.findall(r'data-journey-id="(\d+)"', body)
@@ -300,8 +302,9 @@ def test_the_list_api_counts_cards_of_its_page_only(workspace, admin, django_ass
     factories.make_map(Journey.objects.get(title="Root 000"), cards=7)
     api = APIClient()
     api.force_login(admin)
-    # session · user · count · page · card counts of the page · which parents on the page the reader sees
-    with django_assert_num_queries(6):
+    # session · user · count · page with the card counts of its rows · which parents on the page the
+    # reader sees
+    with django_assert_num_queries(5):
         body = api.get(reverse("journeys-api:journey-list"), {"limit": 100}).json()
     assert body["count"] == 120 and len(body["results"]) == 100
     assert any(j["parent"] is not None for j in body["results"])
