@@ -29,6 +29,7 @@ from accounts.models import Role
 from journeys import services
 from journeys.models import Card, Lane, Stage, Step
 from journeys.services import comments, structure, versioning
+from research import services as research
 
 from . import factories
 
@@ -79,6 +80,18 @@ def api_data(db):
     )
     future = structure.journey_copy(journey_id=journey.pk, by=admin, title="Future", as_future_state=True)
     structure.journey_template_set(journey_id=future.pk, by=admin, is_template=True)
+    study = research.study_create(
+        workspace_id=workspace.pk, by=admin, title="Interviews", method="interviews"
+    )
+    evidence = research.evidence_create(
+        workspace_id=workspace.pk,
+        by=admin,
+        text="I gave up at the tax number.",
+        study=study.pk,
+        tags=["Setup"],
+    )
+    link = research.link_create(evidence_id=evidence.pk, by=admin, card=card.pk)
+    tag = research.tag_create(workspace_id=workspace.pk, by=admin, name="Pricing")
     ids = {
         "workspaces": workspace.pk,
         "journeys": journey.pk,
@@ -92,6 +105,10 @@ def api_data(db):
         "saved-views": view.pk,
         "user_id": editor.pk,
         "team_id": team.pk,
+        "studies": study.pk,
+        "evidence": evidence.pk,
+        "evidence-links": link.pk,
+        "research-tags": tag.pk,
     }
     return {"token": Token.objects.create(user=admin).key, "ids": ids}
 

@@ -1,13 +1,14 @@
 """What research's endpoints share: parsing input, `expected_version` of deletes, paginated lists and the
 documented error answers (the exception handler, core.api, writes them)."""
 
+import re
+
 from django.core.validators import URLValidator
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from core.api import conflict_serializer
+from core.api import conflict_serializer, error_dict
 from core.serializers import INT_MAX, TextField, VersionField
 
 from ..models import MAX_TAGS, TAG_MAX, URL_MAX
@@ -105,25 +106,14 @@ EXPECTED_VERSION_PARAM = OpenApiParameter(
 )  # fmt: skip
 
 
-def flat_errors(detail, prefix: str) -> dict:
-    """DRF's nested errors of a list of objects ({index: {field: [messages]}}) as
-    `{prefix[i].field: [messages]}`."""
-    out = {}
-    if isinstance(detail, dict):
-        for key, value in detail.items():
-            if isinstance(value, dict):
-                for name, messages in value.items():
-                    out[f"{prefix}[{key}].{name}"] = [str(m) for m in messages]
-            else:
-                out[f"{prefix}[{key}]" if isinstance(key, int) else prefix] = [str(m) for m in value]
-    else:
-        out[prefix] = [str(m) for m in detail]
+def nested_item_errors(exc, prefix: str) -> dict:
+    """A service's errors keyed `prefix[<index>].<field>` as DRF writes a list of objects' errors:
+    `{prefix: {"<index>": {field: [messages]}}}` (other keys as they are)."""
+    out: dict = {}
+    for key, messages in error_dict(exc).items():
+        match = re.fullmatch(rf"{re.escape(prefix)}\[(\d+)\]\.(.+)", key)
+        if match:
+            out.setdefault(prefix, {}).setdefault(match[1], {})[match[2]] = messages
+        else:
+            out[key] = messages
     return out
-
-
-def raise_flat(exc: ValidationError, prefix: str):
-    """Re-raise a serializer's ValidationError with the errors of `prefix` flattened (see flat_errors)."""
-    detail = exc.detail
-    if isinstance(detail, dict) and prefix in detail:
-        detail = {**{k: v for k, v in detail.items() if k != prefix}, **flat_errors(detail[prefix], prefix)}
-    raise ValidationError(detail) from None

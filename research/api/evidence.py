@@ -5,6 +5,7 @@ Evidence belongs to a workspace: members read it, admins and editors write it (v
 making, changing or removing one needs edit on the journey. Confidence: research/confidence.py.
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers
@@ -28,9 +29,9 @@ from .common import (
     created,
     error_responses,
     expected_version,
+    nested_item_errors,
     no_content,
     parsed,
-    raise_flat,
     register_conflict,
 )
 from .studies import TagNamesOut
@@ -44,6 +45,7 @@ class EvidenceOut(serializers.ModelSerializer):
     link_count = serializers.IntegerField(
         read_only=True, help_text="Links to map elements on journeys you can see."
     )
+    source_link = serializers.CharField(read_only=True, help_text="A link (http or https), or empty.")
 
     class Meta:
         model = Evidence
@@ -104,7 +106,15 @@ class EvidenceFilterIn(serializers.Serializer):
     )
 
 
-register_conflict(Evidence, EvidenceOut)
+class EvidenceConflictOut(EvidenceOut):
+    """An evidence item as a 409 shows it: without the link count a list adds."""
+
+    class Meta(EvidenceOut.Meta):
+        fields = [name for name in EvidenceOut.Meta.fields if name != "link_count"]
+        read_only_fields = fields
+
+
+register_conflict(Evidence, EvidenceConflictOut)
 
 
 @extend_schema_view(
@@ -143,9 +153,10 @@ class EvidenceListApi(generics.ListAPIView):
     post=extend_schema(
         tags=["research"],
         summary="Add many evidence items at once",
-        description=f"Up to {BULK_MAX:,} items, all or nothing: errors are keyed `items[<index>].<field>` "
-        "(index from 0). Items whose `external_id` is known already are returned in `existing`, not made "
-        "again, so sending a batch twice creates nothing new. A constant number of queries.",
+        description=f"Up to {BULK_MAX:,} items, all or nothing: errors name the item (from 0) and the "
+        'field, `{"items": {"3": {"text": [...]}}}`. Items whose `external_id` is known already are '
+        "returned in `existing`, not made again, so sending a batch twice creates nothing new. A constant "
+        "number of queries.",
         request=EvidenceBulkIn,
         responses={201: EvidenceBulkOut, **error_responses()},
     )
@@ -153,11 +164,11 @@ class EvidenceListApi(generics.ListAPIView):
 class EvidenceBulkApi(APIView):
     def post(self, request, pk):
         access.workspace_for(request.user, pk, need=access.WRITE)
+        data = parsed(EvidenceBulkIn, request.data)
         try:
-            data = parsed(EvidenceBulkIn, request.data)
-        except ValidationError as exc:
-            raise_flat(exc, "items")
-        result = services.evidence_bulk_create(workspace_id=pk, by=request.user, items=data["items"])
+            result = services.evidence_bulk_create(workspace_id=pk, by=request.user, items=data["items"])
+        except DjangoValidationError as exc:
+            raise ValidationError(nested_item_errors(exc, "items")) from None
         ids = [e.pk for e in result.created] + [e.pk for e in result.existing]
         rows = {
             e.pk: e for e in selectors.evidence_list(user=request.user, workspace_id=pk).filter(pk__in=ids)

@@ -149,6 +149,7 @@ class TagMergeApi(APIView):
 class StudyOut(serializers.ModelSerializer):
     owner = UserBriefOut(read_only=True, allow_null=True)
     tags = TagNamesOut()
+    external_link = serializers.CharField(read_only=True, help_text="A link (http or https), or empty.")
     evidence_count = serializers.IntegerField(read_only=True, help_text="Evidence items of the study.")
 
     class Meta:
@@ -188,7 +189,15 @@ class StudyFilterIn(serializers.Serializer):
     tag = IdField(required=False, help_text="Only studies with this tag (id).")
 
 
-register_conflict(Study, StudyOut)
+class StudyConflictOut(StudyOut):
+    """A study as a 409 shows it: without the counts a list adds."""
+
+    class Meta(StudyOut.Meta):
+        fields = [name for name in StudyOut.Meta.fields if name != "evidence_count"]
+        read_only_fields = fields
+
+
+register_conflict(Study, StudyConflictOut)
 
 
 @extend_schema_view(
