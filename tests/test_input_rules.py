@@ -49,6 +49,7 @@ from journeys.models import (
     Stage,
     Step,
 )
+from research import services as research_services
 
 from . import factories
 from .checks import database_changes, database_rows, project_apps, project_routes
@@ -192,6 +193,7 @@ def world(admin, editor, workspace, journey):
         "lane": Lane.objects.filter(journey=journey).first(),
         "card": card,
         "team": team,
+        "research_tag": research_services.tag_create(workspace_id=workspace.pk, by=admin, name="Pricing"),
     }
 
 
@@ -218,6 +220,10 @@ def _api_cases(w):
         ("POST", f"/api/v1/workspaces/{w['workspace'].pk}/teams/", "name"): {},
         ("POST", f"/api/v1/workspaces/{w['workspace'].pk}/members/", "email"): {},
         ("POST", "/api/v1/auth/token/", "username"): {"password": factories.PASSWORD},
+        ("POST", f"/api/v1/workspaces/{w['workspace'].pk}/studies/", "title"): {"method": "interviews"},
+        ("POST", f"/api/v1/workspaces/{w['workspace'].pk}/evidence/", "text"): {},
+        ("POST", f"/api/v1/workspaces/{w['workspace'].pk}/research-tags/", "name"): {},
+        ("PATCH", f"/api/v1/research-tags/{w['research_tag'].pk}/", "name"): {},
     }
 
 
