@@ -35,6 +35,16 @@ PURGE_TASK = "core.purge_imports"
 KEEP_UNFINISHED = timedelta(days=7)
 
 
+class RowsRefused(Exception):
+    """Raised by an importer's `write` when the rules it applies while writing (a service's validation)
+    refuse rows: the transaction is rolled back, nothing is written, and the job shows `errors`
+    (tabular.LineError list) like any other refusal."""
+
+    def __init__(self, errors: list[tabular.LineError]):
+        super().__init__(f"{len(errors)} rows refused")
+        self.errors = errors
+
+
 @dataclass(frozen=True)
 class Importer:
     """What one kind of import reads and does. Subclass and override `authorize`, `check` and `write`.
@@ -61,8 +71,9 @@ class Importer:
         return []
 
     def write(self, records: list[dict], *, target: dict, user, progress: Callable[[int], None]) -> dict:
-        """Write the records (inside the job's transaction). Returns what happened, as counts:
-        {"created": n, "unchanged": m, …}. Must be idempotent (match by external id)."""
+        """Write the records (inside the job's transaction), calling `progress(rows_written)` now and then.
+        Returns what happened, as counts: {"created": n, "unchanged": m, …}. Must be idempotent (match by
+        external id). Raises RowsRefused (naming lines) when the services it calls refuse rows."""
         raise NotImplementedError
 
     def done_url(self, job: ImportJob) -> str:
@@ -147,12 +158,14 @@ class Preview:
     rows: list[tuple[int, list[tuple[str | None, object, str | None]]]]
     date_orders: set[str]
     problems: list[str]
+    inferred: str | None = None  # the date order the file's own dates decide (31/03/2025: day first)
 
 
 def preview(job: ImportJob, importer: Importer, table: tabular.Table) -> Preview:
     """The preview of a job with its current settings (see Preview)."""
     mapping = {name: job.mapping.get(name) for name in (c.name for c in importer.columns)}
     orders = tabular.date_orders(tabular.column_dates(table, mapping, importer.columns))
+    order = date_order(job, orders)
     rows = []
     for row in table.rows[:PREVIEW_ROWS]:
         cells = []
@@ -163,7 +176,7 @@ def preview(job: ImportJob, importer: Importer, table: tabular.Table) -> Preview
                 cells.append((raw, None, "missing (required)" if column.required else None))
                 continue
             try:
-                cells.append((raw, column.parse(raw, date_order=job.date_order or None), None))
+                cells.append((raw, column.parse(raw, date_order=order), None))
             except ValueError as exc:
                 cells.append((raw, None, str(exc)))
         rows.append((row.line, cells))
@@ -175,7 +188,16 @@ def preview(job: ImportJob, importer: Importer, table: tabular.Table) -> Preview
     elif len(orders) == 2 and not job.date_order and any(c.kind == "date" for c in importer.columns):
         if _has_ambiguous(table, mapping, importer.columns):
             problems.append("Choose the file's date order: dates such as 03/04/2025 read two ways.")
-    return Preview(table.header, rows, orders, problems)
+    return Preview(table.header, rows, orders, problems, inferred=order if not job.date_order else None)
+
+
+def date_order(job: ImportJob, orders: set[str]) -> str | None:
+    """The date order to read the job's file with: the person's choice, else the one order its dates
+    allow when one of them decides it (a 31/03/2025 makes every date of the file day-first), else None
+    (ambiguous dates are then refused and asked about)."""
+    if job.date_order:
+        return job.date_order
+    return next(iter(orders)) if len(orders) == 1 else None
 
 
 def _has_ambiguous(table, mapping, columns) -> bool:
@@ -259,9 +281,8 @@ def run(job_id: int) -> str:
     except Exception as exc:  # noqa: BLE001 - whatever stops the import is told to the person
         return _invalid(job, [tabular.LineError(0, "", _reason(exc))], 1)
     mapping = {c.name: job.mapping.get(c.name) for c in importer.columns}
-    parsed = tabular.parse_rows(
-        table, mapping, importer.columns, date_order=job.date_order or None, progress=read_progress
-    )
+    order = date_order(job, tabular.date_orders(tabular.column_dates(table, mapping, importer.columns)))
+    parsed = tabular.parse_rows(table, mapping, importer.columns, date_order=order, progress=read_progress)
     errors = parsed.errors
     if not errors:
         errors = importer.check(parsed.records, target=job.target, user=user)
@@ -275,12 +296,17 @@ def run(job_id: int) -> str:
     def write_progress(done: int) -> None:
         cache.set(key, done, timeout=3600)
 
-    with transaction.atomic():
-        result = importer.write(parsed.records, target=job.target, user=user, progress=write_progress)
-        job.status = ImportJob.Status.DONE
-        job.result = result
-        job.data = b""
-        job.save(update_fields=["status", "result", "data", "done_rows", "updated_at"])
+    try:
+        with transaction.atomic():
+            result = importer.write(parsed.records, target=job.target, user=user, progress=write_progress)
+            job.status = ImportJob.Status.DONE
+            job.result = result
+            job.data = b""
+            job.save(update_fields=["status", "result", "data", "done_rows", "updated_at"])
+    except RowsRefused as refused:
+        cache.delete(key)
+        errors = sorted(refused.errors, key=lambda e: (e.line, e.column))
+        return _invalid(job, errors[: ImportJob.ERRORS_KEPT], len(errors))
     cache.delete(key)
     return job.status
 

@@ -5,3 +5,10 @@ class ResearchConfig(AppConfig):
     name = "research"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "Research evidence"
+
+    def ready(self):
+        from core import imports
+
+        from .imports import EVIDENCE_IMPORT
+
+        imports.register(EVIDENCE_IMPORT)

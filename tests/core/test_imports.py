@@ -311,3 +311,13 @@ def test_unfinished_jobs_are_purged_after_a_week_and_imported_ones_kept(admin, w
     assert imports.purge() == 2
     assert sorted(ImportJob.objects.values_list("pk", flat=True)) == sorted([done.pk, fresh.pk])
     assert imports.purge() == 0  # a second run finds nothing more
+
+
+def test_a_date_that_decides_the_order_reads_the_whole_file_that_way(admin, workspace, client, worker):
+    job = upload(admin, workspace, "name,founded\nSupport,31/01/2024\nOps,03/04/2024\n")
+    client.force_login(admin)
+    html = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert "Dates are read day first" in html and "Choose the file&#x27;s date order" not in html
+    imports.start(job, user=admin)
+    assert wait_for(lambda: ImportJob.objects.get(pk=job.pk).finished)
+    assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.DONE
