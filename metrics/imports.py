@@ -1,0 +1,143 @@
+"""The CSV import of measurements into a journey's metrics, through core's import machinery
+(core/tabular.py reads the file: encodings, delimiters, decimal commas, thousands separators, percent
+signs, NA/NULL/empty as missing; core/imports.py runs the job with preview, mapping and progress).
+
+Long form: one row per metric, period (a date, or a start and an end) and segment, with the value and/or
+its counts (promoters, passives, detractors, satisfied, responses, numerator, denominator). The metric
+is named as on the map; names are matched ignoring case and spaces (“ Trial  conversion ” is “trial
+conversion”), and the stage or step columns tell apart metrics of the same name on different elements.
+Metrics are never made by an import: an unknown name is a line error naming the journey's metrics.
+A row whose value and counts are all missing records nothing (missing is not zero) and is counted
+as skipped. Everything else goes through services.measurements_upsert: all rows or none, and the same file
+twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from core import imports, tabular
+from journeys.models import Journey
+
+from . import access
+from .models import NAME_MAX, SEGMENT_MAX, Component, Metric, Source
+from .services import measurement_clean, measurements_upsert
+
+COUNTS = tuple(Component.values)
+
+
+def name_key(name: str) -> str:
+    """A name as matched: case and spaces ignored."""
+    return re.sub(r"\s+", "", str(name or "")).casefold()
+
+
+@dataclass(frozen=True)
+class MeasurementImporter(imports.Importer):
+    """Measurements of a journey's metrics (target {"journey": id}); needs edit on the journey."""
+
+    def authorize(self, user, target: dict) -> None:
+        access.journey_for(user, target.get("journey"), need=access.EDIT)
+
+    def describe(self, target: dict) -> str:
+        title = Journey.objects.filter(pk=target.get("journey")).values_list("title", flat=True).first()
+        return f"Metrics of “{title}”" if title else ""
+
+    def _metrics(self, journey_id) -> tuple[dict[int, Metric], dict[str, list[Metric]]]:
+        metrics = list(Metric.objects.filter(journey_id=journey_id).select_related("stage", "step"))
+        by_name: dict[str, list[Metric]] = {}
+        for metric in metrics:
+            by_name.setdefault(name_key(metric.name), []).append(metric)
+        return {m.pk: m for m in metrics}, by_name
+
+    def _resolve(self, record: dict, by_name: dict[str, list[Metric]], names: str) -> Metric:
+        found = by_name.get(name_key(record["metric"]), [])
+        if record.get("step"):
+            found = [m for m in found if m.step_id and name_key(m.step.title) == name_key(record["step"])]
+        if record.get("stage"):
+            found = [
+                m
+                for m in found
+                if (m.stage_id and name_key(m.stage.title) == name_key(record["stage"]))
+                or (m.step_id and name_key(m.step.stage.title) == name_key(record["stage"]))
+            ]
+        if not found:
+            raise ValueError(f"no metric “{record['metric']}” here (this journey's metrics: {names})")
+        if len(found) > 1:
+            raise ValueError(f"“{record['metric']}” names {len(found)} metrics: give its stage or step")
+        return found[0]
+
+    def _items(self, records, target):
+        """(line, item or None for a row with nothing to record, error or None) per record."""
+        metrics, by_name = self._metrics(target.get("journey"))
+        names = ", ".join(sorted({m.name for m in metrics.values()})) or "none yet"
+        for record in records:
+            counts = {k: record[k] for k in COUNTS if record.get(k) is not None}
+            if record.get("value") is None and not counts:
+                yield record, None, None, metrics
+                continue
+            try:
+                metric = self._resolve(record, by_name, names)
+            except ValueError as exc:
+                yield record, None, tabular.LineError(record["line"], "metric", str(exc)), metrics
+                continue
+            item = {
+                "metric": metric.pk,
+                "date": record.get("date"),
+                "period_start": record.get("period_start"),
+                "period_end": record.get("period_end"),
+                "value": record.get("value"),
+                "segment": record.get("segment") or "",
+                "components": counts,
+            }
+            yield record, item, None, metrics
+
+    def check(self, records, *, target, user):
+        errors = []
+        for record, item, error, metrics in self._items(records, target):
+            if error is not None:
+                errors.append(error)
+            elif item is not None:
+                try:
+                    measurement_clean(item, metrics)
+                except ValidationError as exc:
+                    for field, messages in exc.message_dict.items():
+                        column = "date" if field in {"period_start", "date"} and record.get("date") else field
+                        errors.extend(
+                            tabular.LineError(record["line"], column, m.rstrip(".")) for m in messages
+                        )
+        return errors
+
+    def write(self, records, *, target, user, progress):
+        items = [item for _, item, _, _ in self._items(records, target) if item is not None]
+        result = measurements_upsert(
+            journey_id=target["journey"],
+            by=user,
+            items=items,
+            source=Source.CSV,
+            limit=None,
+            progress=progress,
+        )
+        return {**result.as_dict(), "skipped": len(records) - len(items)}
+
+    def done_url(self, job) -> str:
+        return reverse("journeys:map", args=[job.target["journey"]])
+
+
+COLUMNS = (
+    tabular.Column("metric", "Metric", required=True, max_chars=NAME_MAX, aliases=("metric name", "kpi")),
+    tabular.Column("stage", "Stage", max_chars=NAME_MAX, help="Only to tell apart metrics of the same name."),
+    tabular.Column("step", "Step", max_chars=NAME_MAX, help="Only to tell apart metrics of the same name."),
+    tabular.Column(
+        "date", "Date", kind="date", aliases=("day", "month", "period"), help="Or a start and end."
+    ),
+    tabular.Column("period_start", "Period start", kind="date", aliases=("start", "from")),
+    tabular.Column("period_end", "Period end", kind="date", aliases=("end", "to")),
+    tabular.Column("value", "Value", kind="decimal", aliases=("score", "amount")),
+    tabular.Column("segment", "Segment", max_chars=SEGMENT_MAX, aliases=("region", "plan")),
+    *(tabular.Column(name, label, kind="integer") for name, label in Component.choices),
+)
+MEASUREMENTS = MeasurementImporter(kind="metrics.measurements", title="Measurements", columns=COLUMNS)
