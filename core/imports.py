@@ -22,6 +22,7 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import BinaryField, F, Func, Value
 from django.utils import timezone
 
 from . import tabular
@@ -30,6 +31,8 @@ from .models import ImportJob
 MAX_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 100_000
 PREVIEW_ROWS = 5
+HEAD_BYTES = 1024 * 1024  # what the preview reads of a file
+HEAD_ROWS = 2_000  # rows of that the preview looks at (for the date order, say)
 RUN_TASK = "core.run_import"
 PURGE_TASK = "core.purge_imports"
 KEEP_UNFINISHED = timedelta(days=7)
@@ -147,6 +150,54 @@ def _check_size(table: tabular.Table) -> None:
 def table_of(job: ImportJob) -> tabular.Table:
     """The job's file read with its current encoding and delimiter. Raises tabular.TableError."""
     return tabular.read_table(tabular.decode(bytes(job.data), job.encoding).text, job.delimiter)
+
+
+def head_of(job: ImportJob) -> tabular.Table:
+    """The header and first rows of the job's file (at most HEAD_ROWS, read from its first HEAD_BYTES),
+    for the preview: pages never load a whole 50 MB file. One query. Raises tabular.TableError."""
+    head = (
+        ImportJob.objects.filter(pk=job.pk)
+        .annotate(
+            head=Func(
+                F("data"), Value(1), Value(HEAD_BYTES), function="substring", output_field=BinaryField()
+            )
+        )
+        .values_list("head", flat=True)
+        .first()
+    )
+    data = bytes(head or b"")
+    whole = len(data) < HEAD_BYTES
+    if not whole:
+        data = _whole_characters(data, job.encoding)
+    text = tabular.decode(data, job.encoding).text
+    if not whole and "\n" in text:
+        text = text[: text.rindex("\n") + 1]  # whole lines only
+    rows = tabular.read_rows(text, job.delimiter)
+    first = next(rows, None)
+    if first is None:
+        raise tabular.TableError("The file has no rows.")
+    taken = []
+    try:
+        for row in rows:
+            taken.append(row)
+            if len(taken) == HEAD_ROWS:
+                break
+    except tabular.TableError:
+        if whole:
+            raise
+        # A quoted field running past the first HEAD_BYTES: the rows before it are the preview.
+    return tabular.Table(tabular.table_header(first), taken)
+
+
+def _whole_characters(data: bytes, encoding: str) -> bytes:
+    """`data` cut to whole characters of `encoding` (a prefix may end inside one)."""
+    for cut in range(4):
+        try:
+            (data[: len(data) - cut] if cut else data).decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return data[: len(data) - cut] if cut else data
+    return data  # not an ending problem: decode() reports it
 
 
 @dataclass(frozen=True)

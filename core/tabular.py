@@ -217,6 +217,12 @@ def read_table(text: str, delimiter: str) -> Table:
     first = next(rows, None)
     if first is None:
         raise TableError("The file has no rows.")
+    return Table(table_header(first), list(rows))
+
+
+def table_header(first: Row) -> list[str]:
+    """The column names of a header row (blank ones named "Column 3"). Raises TableError when it names
+    the same column twice (case and spacing ignored: the mapping could not tell them apart)."""
     header = [cell.strip() or f"Column {index + 1}" for index, cell in enumerate(first.cells)]
     seen: dict[str, int] = {}
     for index, name in enumerate(header):
@@ -227,7 +233,7 @@ def read_table(text: str, delimiter: str) -> Table:
                 f"(columns {seen[key] + 1} and {index + 1})."
             )
         seen[key] = index
-    return Table(header, list(rows))
+    return header
 
 
 # ------------------------------------------------------------------------------------------------ values

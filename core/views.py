@@ -19,7 +19,8 @@ def _job(request, pk) -> tuple[ImportJob, imports.Importer]:
     """The person's own import job and its importer; 404 for anyone else's (or a job whose importer is
     gone), and the importer's own check that they may still import into its target."""
     job_id = parse_id(pk)
-    job = ImportJob.objects.filter(pk=job_id, created_by=request.user).first() if job_id else None
+    jobs = ImportJob.objects.filter(pk=job_id, created_by=request.user).defer("data")  # up to 50 MB: not here
+    job = jobs.first() if job_id else None
     if job is None:
         raise Http404("No such import.")
     try:
@@ -114,9 +115,9 @@ def import_detail(request, pk):
     else:
         form = MappingForm(initial=_initial(job, importer), job=job, importer=importer)
     preview = None
-    if job.status in {ImportJob.Status.MAPPING, ImportJob.Status.INVALID} and job.data:
+    if job.status in {ImportJob.Status.MAPPING, ImportJob.Status.INVALID}:
         try:
-            table = imports.table_of(job)
+            table = imports.head_of(job)
         except tabular.TableError as exc:
             form.add_error(None, str(exc))
         else:
