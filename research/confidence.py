@@ -218,9 +218,9 @@ def map_confidence(*, journey_id: int, today: datetime.date | None = None) -> Ma
     months = recency_months_of(journey_id=journey_id)
     cutoff = months_before(today or timezone.localdate(), months)
     cards = list(
-        Card.objects.filter(journey_id=journey_id).values_list(
-            "pk", "step_id", "step__stage_id", "lane__kind"
-        )
+        Card.objects.filter(journey_id=journey_id)
+        .order_by("pk")
+        .values_list("pk", "step_id", "step__stage_id", "lane__kind")
     )
     step_stage = {}
     card_place = {}

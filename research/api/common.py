@@ -43,10 +43,12 @@ def choice_field(choices, **kwargs) -> serializers.ChoiceField:
 
 
 def created(request, out, obj) -> Response:
+    """201 with `obj` written by the serializer `out`."""
     return Response(out(obj, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 def no_content() -> Response:
+    """204: done, nothing to say."""
     return Response(status=status.HTTP_204_NO_CONTENT)
 
 
