@@ -63,11 +63,13 @@ class Stance(models.TextChoices):
 
 # A participant is a pseudonymous label ("P07", "Store manager 3"), never a way to reach a person.
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
-_PHONE = re.compile(r"(?:\d[\s().\-/]*){7,}")
+# A phone number is written with its international prefix ("+44 20…", "0044 20…") or as a tel: link; bare
+# numbers stay allowed, for survey tools label respondents with numeric ids ("114523789", "R_1234567").
+_PHONE = re.compile(r"(?:^|[^\w+])(?:\+|00)\d[\d\s().\-/]{6,}|tel:", re.IGNORECASE)
 
 
 def validate_pseudonym(value) -> None:
-    """Refuses a participant label that looks like an email address or a phone number."""
+    """Refuses a participant label that looks like an email address or an (international) phone number."""
     text = str(value or "")
     if _EMAIL.search(text) or _PHONE.search(text):
         raise ValidationError(

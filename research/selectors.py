@@ -5,7 +5,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Su
 from django.db.models.functions import Coalesce
 
 from . import access
-from .models import Evidence, EvidenceLink, Study, Tag
+from .models import Evidence, EvidenceLink, ResearchEvent, Study, Tag
 
 
 def _visible_links_of(user, **outer):
@@ -104,6 +104,16 @@ def evidence_links(*, user, evidence_id: int):
         .select_related("journey")
         .order_by("created_at", "pk")
     )
+
+
+def research_events(*, journey_id: int, since=None):
+    """The journey's "new research" events (evidence linked to it), newest first, each with its evidence
+    and who linked it; only those at or after `since` (an aware datetime) when given. What governance's
+    "new research" review trigger reads."""
+    events = ResearchEvent.objects.filter(journey_id=journey_id).select_related("evidence", "by")
+    if since is not None:
+        events = events.filter(at__gte=since)
+    return events.order_by("-at", "-id")
 
 
 def journey_links(

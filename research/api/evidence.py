@@ -6,6 +6,7 @@ making, changing or removing one needs edit on the journey. Confidence: research
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Subquery
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers
@@ -471,11 +472,12 @@ class CardConfidenceOut(serializers.Serializer):
 )
 class CardConfidenceApi(APIView):
     def get(self, request, pk):
-        journey_id = Card.objects.filter(pk=pk).values_list("journey_id", flat=True).first()
-        if journey_id is None:
+        # The card's journey found, and access decided, in one query (404 "No such card." for both).
+        journey_of_card = Subquery(Card.objects.filter(pk=pk).values("journey_id")[:1])
+        journey_access.journey_for(request.user, journey_of_card, what="card")
+        card = Card.objects.filter(pk=pk).first()
+        if card is None:  # deleted between the two reads
             raise Http404("No such card.")
-        journey_access.journey_for(request.user, journey_id, what="card")
-        card = Card.objects.get(pk=pk)
         found = confidence.explain(card)
         body = {
             "card": card.pk,

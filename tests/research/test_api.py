@@ -254,7 +254,7 @@ def test_card_confidence_runs_a_fixed_number_of_queries(
         )
         services.link_create(evidence_id=other.pk, by=admin, card=card.pk)
     client.force_login(admin)
-    # session, user, card's journey, journey with access, card, recency setting, links with evidence and study
-    with django_assert_num_queries(7):
+    # session, user, the card's journey with access, card, recency setting, links with evidence and study
+    with django_assert_num_queries(6):
         assert client.get(f"/api/v1/cards/{card.pk}/confidence/").status_code == 200
     assert EvidenceLink.objects.count() == 3

@@ -37,7 +37,9 @@ def test_evidence_text_follows_the_text_rules(workspace, admin, text, message):
     assert not Evidence.objects.exists()
 
 
-@pytest.mark.parametrize("label", ["ana@example.com", "+44 20 7946 0958", "0170 1234567"])
+@pytest.mark.parametrize(
+    "label", ["ana@example.com", "+44 20 7946 0958", "Ana (0049 170 1234567)", "tel:01701234567"]
+)
 def test_a_participant_is_a_pseudonym_never_a_contact(workspace, admin, label):
     with pytest.raises(ValidationError) as refused:
         services.evidence_create(workspace_id=workspace.pk, by=admin, text="Quote", participant=label)
@@ -45,7 +47,7 @@ def test_a_participant_is_a_pseudonym_never_a_contact(workspace, admin, label):
 
 
 def test_pseudonymous_labels_are_fine(workspace, admin):
-    for label in ("P07", "Store manager 3", "Participant 12"):
+    for label in ("P07", "Store manager 3", "Participant 12", "114523789", "R_1234567", "Session 2026-05-12"):
         services.evidence_create(workspace_id=workspace.pk, by=admin, text="Quote", participant=label)
 
 

@@ -265,3 +265,16 @@ def test_evidence_cannot_link_to_another_workspaces_journey(journey, editor, out
     )
     with pytest.raises(Http404):  # the editor cannot see the other workspace's evidence
         services.link_create(evidence_id=theirs.pk, by=editor, card=first_card(journey).pk)
+
+
+def test_new_research_events_are_what_governance_reads(journey, evidence, editor):
+    from django.utils import timezone
+
+    from research.selectors import research_events
+
+    started = timezone.now()
+    services.link_create(evidence_id=evidence.pk, by=editor, card=first_card(journey).pk)
+    services.link_create(evidence_id=evidence.pk, by=editor, step=journey.steps.first().pk)
+    events = list(research_events(journey_id=journey.pk, since=started))
+    assert [(e.evidence, e.by) for e in events] == [(evidence, editor)] * 2
+    assert list(research_events(journey_id=journey.pk, since=timezone.now())) == []
