@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import Avg, Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -15,7 +16,7 @@ class MapData:
     stages: list[Stage]  # each with `.step_list`
     steps: list[Step]  # in display order (stage by stage)
     lanes: list[Lane]
-    cards_by_cell: dict = field(default_factory=dict)  # (lane_id, step_id) -> [Card]
+    cards_by_cell: dict = field(default_factory=dict)  # (lane_id, step_id) -> [MapCard, or Card of a version]
 
     @property
     def card_count(self) -> int:
@@ -60,19 +61,39 @@ def comment_counts(*, card_ids) -> dict[int, tuple[int, int]]:
     return {pk: (total, unresolved) for pk, total, unresolved in counts}
 
 
-MAP_CARD_FIELDS = ("id", "journey_id", "version", "position", "lane_id", "step_id")
-MAP_CARD_FIELDS += ("text", "note", "emotion_score", "channel")
+class MapCard(NamedTuple):
+    """A card as the map reads it: its shown fields and comment counts, a plain row rather than a model
+    instance (building 2,000 Card instances was a good part of a big map's time). Read-only; `pk` as on a
+    model, so the grid, overlays and versions' model instances are used alike."""
+
+    id: int
+    journey_id: int
+    version: int
+    position: int
+    lane_id: int
+    step_id: int
+    text: str
+    note: str
+    emotion_score: int | None
+    channel: str
+    comment_count: int
+    open_comment_count: int
+
+    @property
+    def pk(self) -> int:
+        return self.id
 
 
 def journey_map(*, journey: Journey) -> MapData:
-    """The whole map in four queries: stages with steps (2), lanes (1), cards with comment counts (1)."""
+    """The whole map in four queries: stages with steps (2), lanes (1), cards with comment counts (1); the
+    cards as MapCard rows."""
     stages = list(
         Stage.objects.filter(journey=journey)
         .order_by("position")
         .prefetch_related(
             Prefetch(
                 "steps",
-                queryset=Step.objects.select_related("sub_journey").order_by("position"),
+                queryset=Step.objects.order_by("position"),
                 to_attr="step_list",
             )
         )
@@ -80,10 +101,12 @@ def journey_map(*, journey: Journey) -> MapData:
     steps = [step for stage in stages for step in stage.step_list]
     lanes = list(Lane.objects.filter(journey=journey).order_by("position"))
     cards_by_cell = defaultdict(list)
-    # only what the map shows of a card: building 500 instances is a good part of the page's time
-    cards = Card.objects.filter(journey=journey).only(*MAP_CARD_FIELDS).annotate(**COMMENT_COUNTS)
-    cards = cards.order_by("lane_id", "step_id", "position")
-    for card in cards:
+    rows = (
+        Card.objects.filter(journey=journey)
+        .annotate(**COMMENT_COUNTS)
+        .order_by("lane_id", "step_id", "position")
+    )
+    for card in map(MapCard._make, rows.values_list(*MapCard._fields)):
         cards_by_cell[(card.lane_id, card.step_id)].append(card)
     return MapData(
         journey=journey, stages=stages, steps=steps, lanes=lanes, cards_by_cell=dict(cards_by_cell)

@@ -1,5 +1,7 @@
 """Presentation helpers for journey maps."""
 
+from html import escape as _escape  # what django.utils.html.escape does, without its lazy-string wrapper
+
 from django import template
 from django.template.defaultfilters import linebreaksbr
 from django.template.loader import render_to_string
@@ -31,51 +33,6 @@ def tone(value) -> str:
     return "positive" if value > 0 else "negative" if value < 0 else "neutral"
 
 
-@register.simple_tag
-def count_contents(stage_heads, rows) -> str:
-    """Note on each stage, step and lane of the grid what deleting it takes along (ui_steps, ui_cards),
-    for the editor's delete confirmation and menus; from the grid already built, no query. Renders nothing."""
-    cards: dict[tuple[str, int], int] = {}
-    for row in rows:
-        lane = row["lane"]
-        lane.ui_cards = 0
-        for cell in row["cells"]:
-            count = len(cell["cards"])
-            if not count:
-                continue
-            lane.ui_cards += count
-            key = ("stage", cell["stage"].pk)
-            cards[key] = cards.get(key, 0) + count
-            if cell["step"] is not None:
-                key = ("step", cell["step"].pk)
-                cards[key] = cards.get(key, 0) + count
-    for head in stage_heads:
-        stage = head["stage"]
-        stage.ui_cards = cards.get(("stage", stage.pk), 0)
-        stage.ui_steps = len(stage.step_list or [])
-        for step in stage.step_list or []:
-            step.ui_cards = cards.get(("step", step.pk), 0)
-    return ""
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-@register.simple_tag
-def delete_question(kind: str, element) -> str:
-    """The question before deleting an element that holds something ("Delete the lane “Pain points” and its
-    8 cards?"), else "": deleting an empty element needs no question, it is undone as easily."""
-    steps = getattr(element, "ui_steps", 0) if kind == "stage" else 0
-    cards = getattr(element, "ui_cards", 0)
-    if not cards and steps <= 1:  # a new stage comes with one empty step: nothing to lose
-        return ""
-    parts = [_count(steps, "step")] if steps else []
-    if cards:
-        parts.append(_count(cards, "card"))
-    return f"Delete the {kind} “{element.title}” and its {' and '.join(parts)}?"
-
-
 # ---------------------------------------------------------------------------------------------- markup
 # Cards and cells are built here as strings, not with {% include "_card.html" %} per card: a 500-card map
 # spent three quarters of its time in the template engine. One renderer serves the map page, the grid
@@ -84,17 +41,12 @@ def delete_question(kind: str, element) -> str:
 # `escape` (and `dir="auto"`); the rest is our own constant markup.
 
 _ICON = '<svg class="icon" aria-hidden="true"><use href="#i-{}"/></svg>'
-_COMMENT_TOOL = (
-    '<button class="card__tool card__tool--comment" type="button" tabindex="-1" data-card-action="comments" '
-    f'aria-label="Comments (0)" title="Comment (C)">{_ICON.format("comment")}</button>'
-)
-_EDIT_TOOLS = (
-    '<button class="card__tool" type="button" tabindex="-1" data-card-action="edit" aria-label="Edit card" '
-    f'title="Edit (Enter)">{_ICON.format("edit")}</button>'
-    '<button class="card__tool card__tool--danger" type="button" tabindex="-1" data-card-action="delete" '
-    f'aria-label="Delete card" title="Delete (Del)">{_ICON.format("delete")}</button>'
-)
 _PICKER_TITLE = "Emotion score (−3 to +3): click to change"
+_EMOTIONS, _TOUCHPOINTS, _THOUGHTS = (
+    LaneKind.EMOTIONS.value,
+    LaneKind.TOUCHPOINTS.value,
+    LaneKind.THOUGHTS.value,
+)
 
 
 def _chars(text: str, limit: int) -> str:
@@ -104,9 +56,8 @@ def _chars(text: str, limit: int) -> str:
 
 def _lines(text: str) -> str:
     """linebreaksbr with autoescape: the text escaped, its line breaks as <br>."""
-    escaped = escape(text)
-    if "\n" not in escaped and "\r" not in escaped:
-        return escaped
+    if "\n" not in text and "\r" not in text:
+        return _escape(text)
     return linebreaksbr(text, autoescape=True)
 
 
@@ -114,21 +65,22 @@ def _plural(n: int) -> str:
     return "" if n == 1 else "s"
 
 
-def _comments_html(card, editing: bool) -> str:
-    """The comment badge (or the comment tool) and, for editors, the edit and delete tools."""
+def _badge_html(card) -> str:
+    """A card's comment badge when it has comments, else "". Its comment, edit and delete tools are not in
+    the card: the page has one toolbar (templates/journeys/editor/_shared.html) that static/js/map-keys.js
+    moves into the card that is hovered, focused or tapped."""
     count = getattr(card, "comment_count", 0) or 0
-    if count:
-        open_count = getattr(card, "open_comment_count", 0) or 0
-        title = f"{count} comment{_plural(count)}" + (
-            f", {open_count} open thread{_plural(open_count)}" if open_count else ", all resolved"
-        )
-        badge = (
-            f'<button class="card__badge{" is-open" if open_count else ""}" type="button" tabindex="-1" '
-            f'data-card-action="comments" aria-label="Comments ({count})" title="{title}">'
-            f"{_ICON.format('comment')}{count}</button>"
-        )
-        return f'{badge}<div class="card__tools">{_EDIT_TOOLS if editing else ""}</div>'
-    return f'<div class="card__tools">{_COMMENT_TOOL}{_EDIT_TOOLS if editing else ""}</div>'
+    if not count:
+        return ""
+    open_count = getattr(card, "open_comment_count", 0) or 0
+    title = f"{count} comment{_plural(count)}" + (
+        f", {open_count} open thread{_plural(open_count)}" if open_count else ", all resolved"
+    )
+    return (
+        f'<button class="card__badge{" is-open" if open_count else ""}" type="button" tabindex="-1" '
+        f'data-card-action="comments" aria-label="Comments ({count})" title="{title}">'
+        f"{_ICON.format('comment')}{count}</button>"
+    )
 
 
 def _score_html(card, kind: str, editing: bool) -> str:
@@ -136,7 +88,7 @@ def _score_html(card, kind: str, editing: bool) -> str:
     one <template id="score-picker"> when it opens (templates/journeys/editor/_score_picker.html), not a
     form per card; for others the score alone."""
     value = card.emotion_score
-    if editing and kind == LaneKind.EMOTIONS:
+    if editing and kind == _EMOTIONS:
         if value is None:
             return (
                 '<details class="menu score-picker" data-score=""><summary class="score score--neutral '
@@ -159,64 +111,64 @@ def _score_html(card, kind: str, editing: bool) -> str:
 
 
 def card_html(card, kind: str, *, editing: bool = False, commenting: bool = False) -> SafeString:
-    """One card of a lane of `kind` as the map shows it. With `commenting` (the live map) its comment count
-    and comment button; with `editing` (editors) it is draggable, its score is a picker, and it has edit and
-    delete tools. `card.comment_count` / `open_comment_count` when known (selectors annotate them)."""
-    pk = card.pk
+    """One card of a lane of `kind` as the map shows it: a model instance or a selectors.MapCard row. With
+    `commenting` (the live map) its comment badge; with `editing` (editors) it is draggable and its score is
+    a picker. The comment, edit and delete tools are the page's one shared toolbar (see _badge_html).
+    `card.comment_count` / `open_comment_count` when known (selectors annotate them)."""
+    return mark_safe(_card(card, str(kind), editing, commenting))  # noqa: S308 (user text escaped in _card)
+
+
+def _card(card, kind: str, editing: bool, commenting: bool) -> str:
+    pk, text = card.pk, card.text
     parts = [
         f'<article class="card card--{kind}" id="card-{pk}" data-card-id="{pk}" '
         f'data-version="{card.version}" tabindex="-1"'
     ]
     if editing:
-        aria = escape(_chars(card.text, 90))
-        parts.append(f' draggable="true" aria-roledescription="card" aria-label="{aria}"')
+        parts.append(
+            f' draggable="true" aria-roledescription="card" aria-label="{_escape(_chars(text, 90))}"'
+        )
     parts.append(">\n")
     if card.channel:
-        channel = escape(card.channel)
-        if kind == LaneKind.TOUCHPOINTS:
+        channel = _escape(card.channel)
+        if kind == _TOUCHPOINTS:
             parts.append(f'<span class="chip-channel" dir="auto">{channel}</span>\n')
         else:
             parts.append(f'<div class="card__meta"><span class="tag" dir="auto">{channel}</span></div>\n')
-    picker = _score_html(card, kind, editing)
-    if picker:
-        parts.append(f"{picker}\n")
-    quoted = " card__text--quoted" if kind == LaneKind.THOUGHTS and is_quoted(card.text) else ""
-    parts.append(f'<div><p class="card__text{quoted}" dir="auto">{_lines(card.text)}</p>')
+    if card.emotion_score is not None or (editing and kind == _EMOTIONS):
+        parts.append(f"{_score_html(card, kind, editing)}\n")
+    quoted = " card__text--quoted" if kind == _THOUGHTS and is_quoted(text) else ""
+    parts.append(f'<div><p class="card__text{quoted}" dir="auto">{_lines(text)}</p>')
     if card.note:
-        parts.append(f'<p class="card__note" dir="auto">{escape(_chars(card.note, 180))}</p>')
+        parts.append(f'<p class="card__note" dir="auto">{_escape(_chars(card.note, 180))}</p>')
     parts.append("</div>\n")
-    if commenting:
-        parts.append(_comments_html(card, editing))
+    if commenting and getattr(card, "comment_count", 0):
+        parts.append(_badge_html(card))
     parts.append("</article>")
-    return mark_safe("".join(parts))  # noqa: S308 (user text escaped above)
+    return "".join(parts)
 
 
-def cell_html(cell: dict, lane, *, editing=False, commenting=False, oob=False, new_card_url="") -> SafeString:
-    """One lane × step cell (grid_context's or cell_fragments' `cell`) with its cards, and for editors its
-    "Add card" button: the map page, the grid partial and the editor's out-of-band answers all use it."""
-    step = cell["step"]
-    lane_id, step_id, kind = cell["ui_lane_id"], cell["ui_step_id"], lane.kind
-    parts = [f'<div class="{cell["ui_class"]}"']
-    if step is not None:
-        parts.append(f' id="cell-{lane_id}-{step_id}"')
-        if oob:
-            parts.append(' hx-swap-oob="true"')
-    parts.append(f' data-lane-id="{lane_id}"')
-    if step is not None:
-        parts.append(f' data-step-id="{step_id}"')
-    parts.append(">\n")
+def cell_html(cell: dict, lane, *, editing=False, commenting=False, oob=False) -> SafeString:
+    """One lane × step cell (grid_context's or cell_fragments' `cell`) with its cards: the map page, the
+    grid partial and the editor's out-of-band answers all use it. An editor's "Add card" button is not in
+    it: the page has one, which static/js/map-keys.js moves into the cell hovered or focused."""
+    return mark_safe(_cell(cell, str(lane.kind), editing, commenting, oob))  # noqa: S308 (escaped in _card)
+
+
+def _cell(cell: dict, kind: str, editing: bool, commenting: bool, oob: bool) -> str:
+    lane_id, step_id = cell["ui_lane_id"], cell["ui_step_id"]
+    if cell["step"] is None:  # the empty column of a stage without steps
+        return f'<div class="{cell["ui_class"]}" data-lane-id="{lane_id}"></div>'
+    swap = ' hx-swap-oob="true"' if oob else ""
+    parts = [
+        f'<div class="{cell["ui_class"]}" id="cell-{lane_id}-{step_id}"{swap} data-lane-id="{lane_id}" '
+        f'data-step-id="{step_id}">\n'
+    ]
     for card in cell["cards"]:
-        parts.append(card_html(card, kind, editing=editing, commenting=commenting))
+        parts.append(_card(card, kind, editing, commenting))
         parts.append("\n")
-    if editing and step is not None:
-        parts.append(
-            f'<button class="cell-add" type="button" tabindex="-1" hx-get="{new_card_url}?lane={lane_id}'
-            f'&amp;step={step_id}" hx-target="this" hx-swap="outerHTML" aria-label="Add a card to '
-            f'{escape(lane.title)} at {escape(step.title)}"><svg class="icon icon--sm" aria-hidden="true">'
-            '<use href="#i-plus"/></svg><span>Add card</span></button>\n'
-        )
     parts.append("</div>")
-    return mark_safe("".join(parts))  # noqa: S308 (user text escaped above)
+    return "".join(parts)
 
 
 @register.simple_tag(takes_context=True)
@@ -231,27 +183,22 @@ def map_card(context, card, lane) -> SafeString:
 def map_cells(context, row) -> SafeString:
     """{% map_cells row %}: every cell of a grid row (cell_html), one tag for the row rather than a template
     loop per cell."""
-    options = {
-        "editing": bool(context.get("editing")),
-        "commenting": bool(context.get("commenting")),
-        "oob": bool(context.get("oob")),
-        "new_card_url": context.get("new_card_url", ""),
-    }
-    lane = row["lane"]
-    return mark_safe("\n".join(cell_html(cell, lane, **options) for cell in row["cells"]))  # noqa: S308
+    editing, commenting = bool(context.get("editing")), bool(context.get("commenting"))
+    oob, kind = bool(context.get("oob")), str(row["lane"].kind)
+    cells = "\n".join(_cell(cell, kind, editing, commenting, oob) for cell in row["cells"])
+    return mark_safe(cells)  # noqa: S308 (user text escaped in _card)
 
 
 @register.simple_tag(takes_context=True)
 def map_cell(context, cell, lane) -> SafeString:
-    """{% map_cell cell lane %}: one cell (cell_html) with the context's `editing`, `commenting`, `oob`
-    (swapped out of band) and `new_card_url`."""
+    """{% map_cell cell lane %}: one cell (cell_html) with the context's `editing`, `commenting` and `oob`
+    (swapped out of band)."""
     return cell_html(
         cell,
         lane,
         editing=bool(context.get("editing")),
         commenting=bool(context.get("commenting")),
         oob=bool(context.get("oob")),
-        new_card_url=context.get("new_card_url", ""),
     )
 
 
@@ -281,3 +228,230 @@ def element_url(name: str, pk) -> str:
     if parts is None:
         parts = _URL_PARTS[key] = reverse(name, args=[_PLACEHOLDER]).split(str(_PLACEHOLDER))
     return f"{parts[0]}{int(pk)}{parts[1]}"
+
+
+# ---------------------------------------------------------------------------------------------- headers
+# The stage, step and lane headers, built as strings like the cells (a 2,000-card map has 250 of them). Each
+# editor's header carries only its menu button: the menu itself is the page's one copy per kind
+# (<template id="menu-stage|step|lane">, templates/journeys/editor/_shared.html), which static/js/editor.js
+# fills for the header as it opens (URLs, position, version, what a delete takes along, counted on the page).
+
+_MORE = '<svg class="icon" aria-hidden="true"><use href="#i-more"/></svg>'
+_DRILL = (
+    '<svg class="icon" viewBox="0 0 16 16" fill="none" stroke="currentColor" stroke-width="1.7" '
+    'stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">'
+    '<path d="M3 3v5.5a2 2 0 0 0 2 2h8M10.5 8l2.5 2.5-2.5 2.5"/></svg>'
+)
+
+
+def _menu_button(kind: str, title: str) -> str:
+    """A header's menu: its button only (`title` escaped); editor.js fills the panel when it opens."""
+    label = kind.capitalize()
+    return (
+        f'<details class="menu el-menu" data-menu="{kind}"><summary class="el-menu__btn" tabindex="-1" '
+        f'aria-label="{label} actions: {title}" title="{label} actions">{_MORE}</summary></details>'
+    )
+
+
+def _rename_form(context, kind: str, pk) -> str:
+    """The rename popover of the header just added (the editor's answer to "add stage/step/lane"), else ""."""
+    rename = context.get("rename")
+    if not rename or rename.get("kind") != kind or rename.get("id") != pk:
+        return ""
+    return render_to_string("journeys/editor/_element_form.html", {**context.flatten(), **rename})
+
+
+def _tip(title: str, description: str) -> str:
+    """A header's tooltip: its title, and its description on the next line (escaped)."""
+    return f"{title}&#10;{escape(description)}" if description else title
+
+
+@register.simple_tag(takes_context=True)
+def map_stage_heads(context) -> SafeString:
+    """{% map_stage_heads %}: the stage header row of the grid (grid_context's `stage_heads`)."""
+    editing = bool(context.get("editing"))
+    step_add = "journeys:editor_step_add"
+    parts = []
+    for number, head in enumerate(context["stage_heads"], 1):
+        stage = head["stage"]
+        pk, title = stage.pk, escape(stage.title)
+        parts.append(
+            f'<div class="map__stage" tabindex="-1" style="grid-column: span {head["span"]}" '
+            f'data-stage-id="{pk}" data-version="{stage.version}"'
+        )
+        if editing:
+            parts.append(
+                f' id="stage-{pk}" draggable="true" data-drag="stage" aria-roledescription="stage" '
+                f'aria-label="Stage {number}: {title}"'
+            )
+        parts.append(
+            f'>\n<div class="map__stage-inner"><span class="map__stage-num">{number}</span>'
+            f'<span class="map__stage-title" dir="auto" title="{_tip(title, stage.description)}">'
+            f"{title}</span>"
+        )
+        if stage.standard_stage:
+            standard = str(stage.get_standard_stage_display())
+            shown = "Standard" if stage.title.lower() == standard.lower() else standard
+            parts.append(
+                f'<span class="std-tag std--{escape(stage.standard_stage)}" title="Standard stage: '
+                f'{escape(standard)}">{escape(shown)}</span>'
+            )
+        parts.append("</div>")
+        if editing:
+            parts.append(
+                f'<div class="stage-controls"><button class="stage-step-add" type="button" tabindex="-1" '
+                f'hx-post="{element_url(step_add, pk)}" aria-label="Add step to {title}" '
+                'title="Add a step at the end of this stage"><svg class="icon icon--sm" aria-hidden="true">'
+                f'<use href="#i-plus"/></svg></button>{_menu_button("stage", title)}</div>'
+            )
+            parts.append(_rename_form(context, "stage", pk))
+        parts.append("</div>\n")
+    return mark_safe("".join(parts))  # noqa: S308 (user text escaped above)
+
+
+def _drill_html(step, map_state: str) -> str:
+    """A step's link into its sub-journey (only one the reader may open: grid_context sets `drill_down`)."""
+    href = element_url("journeys:map", step.drill_down)
+    title = escape(step.drill_down_title)
+    other = step.drill_down_other_state
+    if other:  # a future-state copy's step still opens today's detail (or the reverse): say so
+        return (
+            f'<a class="map__drill map__drill--other-state" tabindex="-1" href="{href}" title="Open the '
+            f"{other}-state sub-journey “{title}”: this {map_state}-state map has no sub-journey of its own "
+            f'here">{_DRILL}<span class="map__drill-state">{escape(str(other).capitalize())}-state detail:'
+            f"</span> <bdi>{title}</bdi></a>"
+        )
+    return (
+        f'<a class="map__drill" tabindex="-1" href="{href}" title="Open the sub-journey “{title}”">{_DRILL}'
+        f"<bdi>{title}</bdi></a>"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def map_step_heads(context) -> SafeString:
+    """{% map_step_heads %}: the step header row of the grid, one per column (grid_context's `columns`; a
+    stage without steps has one empty column)."""
+    editing = bool(context.get("editing"))
+    map_state = escape(context["journey"].state)
+    parts = []
+    for column in context["columns"]:
+        step, stage = column["step"], column["stage"]
+        start = " is-stage-start" if column["stage_start"] else ""
+        if step is None:
+            parts.append(
+                f'<div class="map__step{start}" data-stage-id="{stage.pk}">'
+                '<span class="map__step-title faint">No steps yet</span>'
+            )
+            if editing:
+                parts.append(
+                    f'<button class="step-add" type="button" hx-post="'
+                    f'{element_url("journeys:editor_step_add", stage.pk)}" aria-label="Add step to '
+                    f'{escape(stage.title)}"><svg class="icon icon--sm" aria-hidden="true">'
+                    '<use href="#i-plus"/></svg>Add step</button>'
+                )
+            parts.append("</div>\n")
+            continue
+        pk, title = step.pk, escape(step.title)
+        parts.append(
+            f'<div class="map__step{start}" tabindex="-1" data-step-id="{pk}" data-version="{step.version}"'
+        )
+        if editing:
+            parts.append(
+                f' id="step-{pk}" draggable="true" data-drag="step" aria-roledescription="step" '
+                f'aria-label="Step: {title} (stage {escape(stage.title)})"'
+            )
+            if step.sub_journey_id:
+                parts.append(" data-has-sub")
+        parts.append(
+            f' data-stage-id="{stage.pk}">\n<span class="map__step-title" dir="auto" '
+            f'title="{_tip(title, step.description)}">{title}</span>'
+        )
+        if getattr(step, "drill_down", None):
+            parts.append(_drill_html(step, map_state))
+        if editing:
+            parts.append(_menu_button("step", title))
+            parts.append(_rename_form(context, "step", pk))
+        parts.append("</div>\n")
+    return mark_safe("".join(parts))  # noqa: S308 (user text escaped above)
+
+
+@register.simple_tag(takes_context=True)
+def map_lane_head(context, row) -> SafeString:
+    """{% map_lane_head row %}: a lane's header (grid_context's `row`)."""
+    editing = bool(context.get("editing"))
+    lane = row["lane"]
+    pk, title, kind = lane.pk, escape(lane.title), lane.kind
+    kind_label = str(lane.get_kind_display())
+    parts = [
+        f'<div tabindex="-1" class="map__lane lane--{kind}{" map__lane--tall" if row.get("curve") else ""}" '
+        f'data-lane-id="{pk}" data-lane-kind="{kind}" data-version="{lane.version}"'
+    ]
+    if editing:
+        parts.append(
+            f' id="lane-{pk}" draggable="true" data-drag="lane" aria-roledescription="lane" '
+            f'aria-label="Lane: {title} ({escape(kind_label)})"'
+        )
+    parts.append(
+        f'>\n<span class="lane-icon">{lane_icon(kind)}</span><span class="map__lane-text">'
+        f'<span class="map__lane-title" dir="auto">{title}</span>'
+    )
+    if lane.title.lower() not in kind_label.lower():
+        parts.append(f'<span class="map__lane-kind">{escape(kind_label)}</span>')
+    parts.append("</span>")
+    if editing:
+        parts.append(_menu_button("lane", title))
+        parts.append(_rename_form(context, "lane", pk))
+    parts.append("</div>")
+    return mark_safe("".join(parts))  # noqa: S308 (user text escaped above)
+
+
+@register.simple_tag
+def emotion_curve_svg(curve: dict, lane) -> SafeString:
+    """{% emotion_curve_svg curve lane %}: the emotion curve of one lane across all step columns
+    (journeys.views.grid.emotion_curve's geometry: a line per run of scored steps, a gap where a step has
+    none), as an SVG string: a big map's curve has hundreds of grid lines and points."""
+    pk, width, height = int(lane.pk), curve["width"], curve["height"]
+    top, zero, bottom = curve["top_y"], curve["zero_y"], curve["bottom_y"]
+    parts = [
+        f'<svg class="curve" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="Emotion curve: {_escape(lane.title)}, from −3 (bottom) to +3 (top)">\n<defs>'
+        f'<linearGradient id="emotion-stroke-{pk}" gradientUnits="userSpaceOnUse" x1="0" y1="{top}" x2="0" '
+        f'y2="{bottom}"><stop offset="0" stop-color="#16a34a"/><stop offset="0.5" stop-color="#8b8b99"/>'
+        '<stop offset="1" stop-color="#dc2626"/></linearGradient>'
+        f'<linearGradient id="emotion-fill-{pk}" gradientUnits="userSpaceOnUse" x1="0" y1="{top}" x2="0" '
+        f'y2="{bottom}"><stop offset="0" stop-color="#16a34a" stop-opacity="0.2"/><stop offset="0.5" '
+        'stop-color="#16a34a" stop-opacity="0.02"/><stop offset="0.5" stop-color="#dc2626" '
+        'stop-opacity="0.02"/><stop offset="1" stop-color="#dc2626" stop-opacity="0.2"/></linearGradient>'
+        "</defs>\n"
+    ]
+    for line in curve["gridlines"]:
+        stage = " curve__grid--stage" if line["stage_start"] else ""
+        x = line["x"]
+        parts.append(f'<line class="curve__grid{stage}" x1="{x}" x2="{x}" y1="0" y2="{height}"/>')
+    parts.append(
+        f'\n<line class="curve__bound" x1="0" x2="{width}" y1="{top}" y2="{top}"/>'
+        f'<line class="curve__bound" x1="0" x2="{width}" y1="{bottom}" y2="{bottom}"/>'
+        f'<line class="curve__zero" x1="0" x2="{width}" y1="{zero}" y2="{zero}"/>'
+        f'<text class="curve__axis" x="8" y="{top}" dy="3.5">+3</text>'
+        f'<text class="curve__axis" x="8" y="{zero}" dy="3.5">0</text>'
+        f'<text class="curve__axis" x="8" y="{bottom}" dy="3.5">−3</text>\n'
+    )
+    for segment in curve["segments"]:
+        parts.append(
+            f'<path class="curve__area" d="{segment["area"]}" fill="url(#emotion-fill-{pk})"/>'
+            f'<path class="curve__line" d="{segment["path"]}" stroke="url(#emotion-stroke-{pk})"/>\n'
+        )
+    for point in curve["points"]:
+        x, tone_ = point["x"], point["tone"]
+        parts.append(
+            f'<g class="curve__point" data-score="{point["label"]}"><circle class="curve__dot '
+            f'curve__dot--{tone_}" cx="{x}" cy="{point["y"]}" r="5.5"/><text class="curve__label '
+            f'curve__label--{tone_}" x="{x}" y="{point["label_y"]}">{point["label"]}</text></g>\n'
+        )
+    if not curve["points"]:
+        parts.append(
+            f'<text class="curve__empty" x="40" y="{zero}" dy="-10">No emotion scores yet: give cards in '
+            "this lane a score from −3 to +3.</text>\n"
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 (the lane's title escaped; the rest are our numbers)

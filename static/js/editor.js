@@ -213,12 +213,6 @@
       pending += 1;
       setStatus("saving");
     }
-    // Opening a new card's form: keep the "+" button to put back on Esc.
-    if (elt.classList && elt.classList.contains("cell-add")) {
-      var open = document.getElementById("card-new-form");
-      if (open && !open.dataset.submitting) cancelForm(open);
-      stash["card-new-form"] = elt.outerHTML;
-    }
     // A header's menu item: close the menu; only one popover form at a time.
     var menu = elt.closest && elt.closest("details.el-menu");
     if (menu) menu.removeAttribute("open");
@@ -492,15 +486,34 @@
 
   // ---------------------------------------------------------------------------------- inline forms
 
+  // The card as the server sent it, without the shared toolbar map-keys.js may have moved into it.
+  function ownHTML(card) {
+    var copy = card.cloneNode(true);
+    copy.querySelectorAll(":scope > .card__tools").forEach(function (bar) { bar.remove(); });
+    return copy.outerHTML;
+  }
+
   function openCard(card) {
     if (!card || card.tagName !== "ARTICLE" || !card.dataset.cardId) return;
-    stash[card.id] = card.outerHTML;
+    stash[card.id] = ownHTML(card);
     htmx.ajax("GET", url("cardEditUrl", card.dataset.cardId), { target: card, swap: "outerHTML", source: card });
   }
 
   function openHeader(header) {
-    var item = header && header.querySelector(".el-menu .menu__item[hx-get]");
+    var menu = header && header.querySelector("details.el-menu");
+    if (menu) fillMenu(menu);
+    var item = menu && menu.querySelector(".menu__item[hx-get]");
     if (item) item.click();
+  }
+
+  // A new card in this cell: its form (journeys:editor_card_new) in place of the cell's "Add card" button.
+  function addCardIn(cell) {
+    if (!cell || !cell.dataset.stepId) return;
+    var open = document.getElementById("card-new-form");
+    if (open && !open.dataset.submitting) cancelForm(open);
+    var slot = cell.querySelector(":scope > .cell-add") || cell.appendChild(document.createElement("span"));
+    var path = editor.dataset.cardNewUrl + "?lane=" + encodeURIComponent(cell.dataset.laneId) + "&step=" + encodeURIComponent(cell.dataset.stepId);
+    htmx.ajax("GET", path, { source: cell, target: slot, swap: "outerHTML" });
   }
 
   function dirty(form) {
@@ -558,8 +571,13 @@
       htmx.ajax("GET", url("cardUrl", form.dataset.cardId), { target: form, swap: "outerHTML", source: form });
       return done(null);
     }
+    var cell = form.closest(".map__cell");
     form.remove();
     done(null);
+    // A new card given up (Esc): focus goes back to its cell (its first card, or the cell when empty);
+    // not when the person has gone elsewhere (leaving an empty new card gives it up too).
+    var lost = !document.activeElement || document.activeElement === document.body;
+    if (cell && lost && window.throughlineMapKeys) window.throughlineMapKeys.focusItem(cell.querySelector(":scope > article.card") || cell);
   }
 
   document.addEventListener("htmx:afterSwap", function (event) {
@@ -632,7 +650,94 @@
   document.addEventListener("click", function (event) {
     var summary = event.target.closest && event.target.closest("details.score-picker > summary");
     if (summary) fillScorePicker(summary.parentElement);
+    var menu = event.target.closest && event.target.closest("details.el-menu > summary");
+    if (menu && !menu.parentElement.open) fillMenu(menu.parentElement);
   }, true);
+
+  // A header's menu: the map carries each kind's menu once (<template id="menu-stage|step|lane">,
+  // templates/journeys/editor/_shared.html); the header's copy is made each time it opens (a click, Enter
+  // or M on its button, before the <details> toggles), so what it says is what the map shows now: the
+  // header's URLs (the `/0/` of items marked data-id="stage|step|lane"), its position, its version, and
+  // what deleting it takes along, counted on the page.
+  function fillMenu(details) {
+    var header = details.closest("[data-drag]");
+    var kind = header && header.dataset.drag;
+    var template = kind && document.getElementById("menu-" + kind);
+    if (!template) return;
+    var old = details.querySelector(":scope > .menu__panel");
+    if (old) old.remove();
+    var panel = template.content.firstElementChild.cloneNode(true);
+    var all = headersOf(kind);
+    var index = all.indexOf(header);
+    var siblings = kind === "step" ? all.filter(function (el) { return el.dataset.stageId === header.dataset.stageId; }) : all;
+    var title = headerTitle(kind, header);
+    panel.querySelectorAll("[data-id]").forEach(function (el) {
+      var id = header.dataset[el.dataset.id + "Id"];
+      ["hx-get", "hx-post", "href"].forEach(function (name) {
+        var value = el.getAttribute(name);
+        if (value) el.setAttribute(name, value.replace("/0/", "/" + id + "/"));
+      });
+    });
+    panel.querySelectorAll("[data-position=after]").forEach(function (el) {
+      el.setAttribute("hx-vals", JSON.stringify({ position: siblings.indexOf(header) + 1 }));
+    });
+    if (kind !== "step") {
+      panel.querySelector("[data-move=prev]").disabled = index === 0;
+      panel.querySelector("[data-move=next]").disabled = index === all.length - 1;
+    }
+    if (header.hasAttribute("data-has-sub")) panel.querySelectorAll("[data-unless-sub]").forEach(function (el) { el.remove(); });
+    panel.querySelectorAll("[data-kind]").forEach(function (chip) {
+      var current = chip.dataset.kind === header.dataset.laneKind;
+      chip.setAttribute("hx-vals", JSON.stringify({ kind: chip.dataset.kind, base_kind: header.dataset.laneKind, expected_version: Number(header.dataset.version) }));
+      chip.classList.toggle("is-current", current);
+      chip.setAttribute("aria-pressed", current ? "true" : "false");
+      chip.disabled = current;
+    });
+    var kinds = panel.querySelector(".kind-grid");
+    if (kinds) kinds.setAttribute("aria-label", "Change the kind of " + title);
+    var remove = panel.querySelector("[data-delete]");
+    if (remove) {
+      remove.setAttribute("hx-vals", JSON.stringify({ expected_version: Number(header.dataset.version) }));
+      var holds = contents(kind, header);
+      var question = deleteQuestion(kind, title, holds);
+      if (question) remove.dataset.confirmDelete = question;
+      if (holds.cards) {
+        var count = document.createElement("span");
+        count.className = "menu__count";
+        count.textContent = plural(holds.cards, "card");
+        remove.append(" ", count);
+      }
+    }
+    details.appendChild(panel);
+    htmx.process(panel);
+  }
+
+  function headerTitle(kind, header) {
+    var title = header.querySelector(".map__" + kind + "-title");
+    return title ? title.textContent.trim() : "";
+  }
+
+  // What deleting a header takes along, as the page shows it: {steps, cards}.
+  function contents(kind, header) {
+    var g = grid();
+    var id = header.dataset[kind + "Id"];
+    var cards = function (selector) { return g.querySelectorAll(selector + " > article.card, " + selector + " > form.card[data-card-id]").length; };
+    if (kind === "lane") return { steps: 0, cards: cards('.map__cell[data-lane-id="' + id + '"]') };
+    if (kind === "step") return { steps: 0, cards: cards('.map__cell[data-step-id="' + id + '"]') };
+    var steps = headersOf("step").filter(function (el) { return el.dataset.stageId === id; });
+    var total = 0;
+    steps.forEach(function (step) { total += cards('.map__cell[data-step-id="' + step.dataset.stepId + '"]'); });
+    return { steps: steps.length, cards: total };
+  }
+
+  // "Delete the lane “Pain points” and its 8 cards?", or "" when nothing would go with it (a new stage
+  // comes with one empty step: nothing to lose; any deletion is undone as easily).
+  function deleteQuestion(kind, title, holds) {
+    if (!holds.cards && holds.steps <= 1) return "";
+    var parts = holds.steps ? [plural(holds.steps, "step")] : [];
+    if (holds.cards) parts.push(plural(holds.cards, "card"));
+    return "Delete the " + kind + " “" + title + "” and its " + parts.join(" and ") + "?";
+  }
 
   document.addEventListener("click", function (event) {
     var g = grid();
@@ -641,6 +746,11 @@
     if (cancel) {
       var form = cancel.closest("form");
       if (form) cancelForm(form);
+      return;
+    }
+    var adding = event.target.closest(".cell-add");
+    if (adding) {
+      addCardIn(adding.closest(".map__cell"));
       return;
     }
     var tool = event.target.closest("[data-card-action]");
@@ -660,8 +770,17 @@
     }
     if (event.target.closest("a, button, summary, details, input, textarea, select, label, form")) return;
     var card = event.target.closest("article.card[data-card-id]");
+    if (card && tapSelected === card) return; // a first tap shows the card's tools; the next one edits
     if (card) openCard(card);
   });
+
+  // Touch screens have no hover: a tap on a card that does not show the toolbar yet selects it (map-keys.js
+  // moves the toolbar in: comments, edit, delete); a tap on the selected card opens it for editing.
+  var tapSelected = null;
+  document.addEventListener("pointerdown", function (event) {
+    var card = event.pointerType === "touch" && event.target.closest && event.target.closest("article.card[data-card-id]");
+    tapSelected = card && !card.querySelector(":scope > .card__tools:not([hidden])") ? card : null;
+  }, true);
 
   document.addEventListener("dblclick", function (event) {
     var g = grid();

@@ -9,6 +9,11 @@
 // * Editors: Enter edits (editor.js), Enter on an empty cell or N on any cell adds a card there,
 //   M opens a header's menu, Alt+arrows move (editor.js). Viewers: Enter or C opens a card's comments.
 // * Touch and click: a viewer's tap on a card opens its comments; the comment button shows on touch screens.
+// * Shared controls: the page has one card toolbar (<template id="card-tools">, templates/journeys/editor/
+//   _shared.html: comments, and for editors edit and delete) and, for editors, one "Add card" button. They
+//   are moved into the card (toolbar) and cell (add) that is hovered, focused or tapped, rather than being
+//   rendered into every card and cell; so Tab from the focused card reaches its tools, and touch screens
+//   show them on the card last tapped.
 // Grid swaps (whole grid or fragments) keep one tab stop: the item last used, found again by its key.
 (function () {
   "use strict";
@@ -63,6 +68,70 @@
     });
   }
 
+  // ------------------------------------------------------------------------------------------ shared controls
+
+  var tools = null; // the one card toolbar, made from its <template> the first time it is needed
+  var adder = null; // the one "Add card" button (editors)
+
+  function sharedTools() {
+    if (!tools) {
+      var template = document.getElementById("card-tools");
+      if (!template) return null;
+      tools = template.content.firstElementChild.cloneNode(true);
+    }
+    return tools;
+  }
+
+  function sharedAdder() {
+    if (!adder && editing()) {
+      adder = document.createElement("button");
+      adder.type = "button";
+      adder.className = "cell-add";
+      adder.setAttribute("tabindex", "-1");
+      adder.innerHTML = '<svg class="icon icon--sm" aria-hidden="true"><use href="#i-plus"/></svg><span>Add card</span>';
+    }
+    return adder;
+  }
+
+  // The toolbar into this card: its comment button only where the card has no badge (the badge is the way
+  // to its comments), and in the tab order while the card holds the map's tab stop.
+  function toolsInto(card) {
+    if (!card || !card.matches || !card.matches("article.card[data-card-id]")) return;
+    var bar = sharedTools();
+    if (!bar) return;
+    if (bar.parentElement !== card) card.appendChild(bar);
+    var comment = bar.querySelector(".card__tool--comment");
+    if (comment) comment.hidden = !!card.querySelector(":scope > .card__badge");
+    bar.hidden = !bar.querySelector("button:not([hidden])");
+    var reach = card.getAttribute("tabindex") === "0" ? "0" : "-1";
+    bar.querySelectorAll("button").forEach(function (button) { button.setAttribute("tabindex", reach); });
+  }
+
+  // The "Add card" button into this cell (not while a card form is open in it), named for its lane and step;
+  // in the tab order while the (empty) cell holds the tab stop, as before (N adds from any card).
+  function adderInto(cell) {
+    var button = cell && cell.matches && cell.matches(".map__cell[data-step-id]") && sharedAdder();
+    if (!button || cell.querySelector(":scope > form")) return null;
+    if (button.parentElement !== cell) {
+      cell.appendChild(button);
+      button.setAttribute("aria-label", "Add a card to " + laneTitle(cell.dataset.laneId) + " at " + stepTitle(cell.dataset.stepId));
+    }
+    button.setAttribute("tabindex", cell.getAttribute("tabindex") === "0" ? "0" : "-1"); // an empty cell's own control
+    return button;
+  }
+
+  function showControls(element) {
+    var card = element.closest && element.closest("article.card[data-card-id]");
+    var cell = element.closest && element.closest(".map__cell[data-step-id]");
+    if (card) toolsInto(card);
+    if (cell) adderInto(cell);
+  }
+
+  document.addEventListener("mouseover", function (event) {
+    var g = grid();
+    if (g && g.contains(event.target)) showControls(event.target);
+  });
+
   function setTabStop(item) {
     var g = grid();
     if (!g || !item) return;
@@ -70,6 +139,7 @@
       if (element !== item && !item.contains(element)) element.setAttribute("tabindex", "-1");
     });
     item.setAttribute("tabindex", "0");
+    showControls(item);
     inner(item).forEach(function (element) { element.setAttribute("tabindex", "0"); });
     var help = document.getElementById("map-keys-help");
     if (help) item.setAttribute("aria-describedby", "map-keys-help");
@@ -181,7 +251,7 @@
   }
 
   function addCard(cell) {
-    var add = cell && cell.querySelector(":scope > .cell-add");
+    var add = adderInto(cell);
     if (add) add.click();
   }
 
@@ -231,6 +301,7 @@
     if (!hadFocus) return;
     var item = isItem(event.target) ? event.target : null;
     if (item && keyOf(item) !== current) setTabStop(item);
+    else if (item) showControls(item);
   });
 
   // A viewer's click or tap on a card opens its comments (editors: it opens the card's form, editor.js).
@@ -253,6 +324,7 @@
   // editor.js asks whether focus sits where the page, not the person, put it (then a write's answer may move it).
   window.throughlineMapKeys = {
     focusRestored: function () { return !!restored && document.activeElement === restored; },
+    focusItem: function (element) { focusItem(itemOf(element) || element); },
   };
 
   document.addEventListener("htmx:afterSettle", settle);

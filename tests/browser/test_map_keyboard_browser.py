@@ -368,3 +368,50 @@ def test_a_blank_sub_journey_prompts_for_a_first_stage(
     other.goto(reverse("journeys:map", args=[blank.pk]))
     expect(other.locator("#map-grid .map-empty")).to_contain_text("No stages yet")
     expect(other.locator("#map-grid .map-empty").get_by_role("button")).to_have_count(0)
+
+
+def test_header_menus_are_filled_for_their_header_and_ask_before_deleting_what_they_hold(
+    page, sign_in, editor, workspace, admin
+):
+    """The map carries each kind of header menu once; a header's copy names that header, its position and
+    what deleting it takes along, counted on the page as it is when the menu opens (the server's question
+    was stale after a card moved by fragment)."""
+    journey = factories.make_journey(workspace, by=admin, title="Signup")
+    stage = elements.stage_create(journey_id=journey.pk, by=admin, title="Sign up", description="First")
+    step = stage.steps.get()
+    lane = elements.lane_create(journey_id=journey.pk, by=admin, title="Feels")
+    empty = elements.lane_create(journey_id=journey.pk, by=admin, title="Quiet")
+    elements.card_create(lane_id=lane.pk, step_id=step.pk, by=admin, text="Old words")
+    sign_in(page, editor.username, factories.PASSWORD)
+    open_map(page, journey)
+    expect(page.locator("template#menu-lane")).to_have_count(1)
+
+    def delete_item(header):
+        header.hover()
+        header.locator("summary.el-menu__btn").first.click()
+        return header.locator(".menu__panel .menu__item--danger")
+
+    item = delete_item(page.locator(f"#lane-{lane.pk}"))
+    expect(item).to_have_attribute("data-confirm-delete", "Delete the lane “Feels” and its 1 card?")
+    expect(item).to_have_attribute("hx-post", reverse("journeys:editor_lane_delete", args=[lane.pk]))
+    expect(page.locator(f"#lane-{lane.pk} .kind-grid")).to_have_attribute(
+        "aria-label", "Change the kind of Feels"
+    )
+    expect(page.locator(f"#lane-{lane.pk} [data-move=prev]")).to_be_disabled()
+    page.keyboard.press("Escape")
+    item = delete_item(page.locator(f"#step-{step.pk}"))
+    expect(item).to_have_attribute("data-confirm-delete", "Delete the step “New step” and its 1 card?")
+    page.keyboard.press("Escape")
+    item = delete_item(page.locator(f"#stage-{stage.pk}"))
+    expect(item).to_have_attribute(
+        "data-confirm-delete", "Delete the stage “Sign up” and its 1 step and 1 card?"
+    )
+    page.keyboard.press("Escape")
+    # An empty lane goes without a question (it is put back as easily).
+    item = delete_item(page.locator(f"#lane-{empty.pk}"))
+    expect(item).not_to_have_attribute("data-confirm-delete", "")
+    assert item.get_attribute("data-confirm-delete") is None
+    expect(page.locator(f"#lane-{empty.pk} [data-move=next]")).to_be_disabled()
+    item.click()
+    expect(page.locator(f"#lane-{empty.pk}")).to_have_count(0)
+    assert not Lane.objects.filter(pk=empty.pk).exists()

@@ -201,14 +201,6 @@ def test_deleting_says_what_went_with_it(client, admin, editor, board, kind, exp
     assert event["label"] == kind.capitalize() and event["title"] == element.title
 
 
-def test_non_empty_elements_ask_before_deleting(client, editor, board):
-    client.force_login(editor)
-    body = client.get(reverse("journeys:map", args=[board["journey"].pk])).content.decode()
-    assert 'data-confirm-delete="Delete the lane “Feels” and its 1 card?"' in body
-    assert 'data-confirm-delete="Delete the step “New step” and its 1 card?"' in body
-    assert 'data-confirm-delete="Delete the stage “Sign up” and its 1 step and 1 card?"' in body
-
-
 def _settings_post(client, journey, **changes):
     """The settings form as loaded (with its base_* values), with some fields changed."""
     html = client.get(reverse("journeys:settings", args=[journey.pk])).content.decode()

@@ -92,7 +92,11 @@ def test_editors_get_the_editor_and_viewers_the_read_only_map(client, journey, e
         in body
     )
     assert 'data-drag="stage"' in body and 'data-drag="step"' in body and 'data-drag="lane"' in body
-    assert 'class="cell-add"' in body and "Delete lane" in body and "js/editor.js" in body
+    # One card toolbar, one menu per kind of header and one "Add card" URL for the whole map, not one per
+    # card, header or cell (templates/journeys/editor/_shared.html; static/js/map-keys.js and editor.js).
+    assert body.count('data-card-action="delete"') == 1 and body.count('id="menu-lane"') == 1
+    assert "Delete lane" in body and "data-card-new-url=" in body and "js/editor.js" in body
+    assert body.count('class="menu el-menu" data-menu="lane"') == journey.lanes.count()
 
     client.force_login(viewer)
     body = client.get(reverse("journeys:map", args=[journey.pk])).content.decode()
@@ -104,6 +108,9 @@ def test_editors_get_the_editor_and_viewers_the_read_only_map(client, journey, e
         "cell-add",
         "el-menu",
         "hx-post",
+        'data-card-action="edit"',
+        'data-card-action="delete"',
+        'id="menu-',
     ):
         assert control not in body, control
     assert "Comments (0)" in body  # viewers may comment (journeys/services/comments.py)
@@ -843,4 +850,4 @@ def test_the_card_partial_for_viewers_has_no_edit_tools(client, journey, viewer,
     )
     client.force_login(editor)
     body = client.get(reverse("journeys:editor_card", args=[card.pk])).content.decode()
-    assert 'data-card-action="delete"' in body
+    assert 'draggable="true"' in body  # its tools are the map's one toolbar (test above), not in each card
