@@ -4,7 +4,7 @@ delete. Deleting evidence takes its links with it, each journey it was linked to
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -46,6 +46,21 @@ def _check_external_id(evidence: Evidence) -> None:
         raise ValidationError({"external_id": f"{where} has an item with this external id already."})
 
 
+RACED = "Someone added an item with this external id at the same time: send it again (it is then found)."
+
+
+def _save_new(save, field_name: str) -> None:
+    """Run `save` (an insert); an external id another write stored meanwhile (standalone items are not
+    serialised by a study lock) is refused on `field_name` instead of failing with the database's error."""
+    try:
+        with transaction.atomic():
+            save()
+    except IntegrityError as exc:
+        if "external_id" not in str(exc):
+            raise
+        raise ValidationError({field_name: RACED}) from None
+
+
 @transaction.atomic
 def evidence_create(
     *,
@@ -81,7 +96,7 @@ def evidence_create(
     )
     evidence.full_clean(exclude=CHECKED, validate_constraints=False)
     _check_external_id(evidence)
-    evidence.save()
+    _save_new(evidence.save, "external_id")
     evidence.tags.set(tags_resolve(workspace_id=workspace_id, names=names))
     return evidence
 
@@ -168,7 +183,11 @@ def evidence_bulk_create(*, workspace_id: int, by: User, items: list[dict]) -> B
         errors.setdefault(f"items[{index}].{name}", []).extend(messages)
 
     study_ids = {item.get("study") for item in items if isinstance(item, dict)} - {None}
-    studies = {s.pk: s for s in Study.objects.filter(workspace_id=workspace_id, pk__in=study_ids)}
+    # Locked: two batches into one study take turns, so "already stored" below is read after the other's
+    # commit and an external id is never made twice.
+    studies = {
+        s.pk: s for s in Study.objects.select_for_update().filter(workspace_id=workspace_id, pk__in=study_ids)
+    }
     now = timezone.now()
     built, names_of = [], []
     for index, item in enumerate(items):
@@ -243,7 +262,7 @@ def evidence_bulk_create(*, workspace_id: int, by: User, items: list[dict]) -> B
             new.append(evidence)
             new_names.append(names)
     if new:
-        Evidence.objects.bulk_create(new)
+        _save_new(lambda: Evidence.objects.bulk_create(new), "items")
         all_names = clean_names_union(new_names)
         tags = {t.name.lower(): t for t in tags_resolve(workspace_id=workspace_id, names=all_names)}
         through = Evidence.tags.through

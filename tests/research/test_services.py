@@ -1,9 +1,12 @@
 """Research's services: who may write, optimistic concurrency, tags, bulk create, links as journey changes."""
 
 import datetime
+import threading
+import time
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404
 
 from core.errors import Conflict
@@ -166,6 +169,46 @@ def test_bulk_create_again_with_the_same_external_ids_creates_nothing_new(worksp
     assert Tag.objects.get(name="Support").evidence.count() == 5
 
 
+def test_an_external_id_stored_by_a_concurrent_write_is_refused_by_name(transactional_db, workspace, editor):
+    """Two writes of the same standalone external id at once: the second waits on the unique index until
+    the first commits, then is refused on `external_id` (never a server error, never two rows)."""
+    from django.db import connection, connections
+
+    from research.services.evidence import RACED
+
+    holding = threading.Event()
+
+    def theirs():
+        try:
+            with transaction.atomic():
+                Evidence.objects.create(workspace=workspace, text="Theirs", external_id="row-9")
+                holding.set()
+                # Commit only once our write waits on the row's lock (read from PostgreSQL itself).
+                with connections["default"].cursor() as cursor:
+                    for _ in range(200):
+                        cursor.execute(
+                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                            "AND datname = current_database()"
+                        )
+                        if cursor.fetchone()[0]:
+                            break
+                        time.sleep(0.05)
+        finally:
+            connections["default"].close()
+
+    thread = threading.Thread(target=theirs)
+    thread.start()
+    assert holding.wait(10)
+    try:
+        with pytest.raises(ValidationError) as refused:
+            services.evidence_create(workspace_id=workspace.pk, by=editor, text="Mine", external_id="row-9")
+    finally:
+        thread.join(20)
+    assert refused.value.message_dict == {"external_id": [RACED]}
+    assert list(Evidence.objects.values_list("text", flat=True)) == ["Theirs"]
+    assert connection.is_usable()
+
+
 def test_bulk_create_refuses_an_external_id_twice_in_one_batch(workspace, editor, study):
     items = [
         {"text": "A", "study": study.pk, "external_id": "x"},
@@ -192,10 +235,11 @@ def test_bulk_create_runs_the_same_queries_for_10_and_1000_items(
         ]
 
     services.evidence_bulk_create(workspace_id=workspace.pk, by=editor, items=batch(1, "warm"))  # tags exist
-    # savepoint, membership, studies, stored external ids, insert evidence, tags, insert tag rows, release
-    with django_assert_num_queries(8):
+    # savepoint, membership, studies (locked), stored external ids, savepoint, insert evidence, release,
+    # tags, insert tag rows, release
+    with django_assert_num_queries(10):
         services.evidence_bulk_create(workspace_id=workspace.pk, by=editor, items=batch(10, "s"))
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(10):
         services.evidence_bulk_create(workspace_id=workspace.pk, by=editor, items=batch(1000, "l"))
     assert Evidence.objects.count() == 1011
 
