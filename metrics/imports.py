@@ -96,19 +96,27 @@ class MeasurementImporter(imports.Importer):
             yield record, item, None, metrics
 
     def check(self, records, *, target, user):
-        errors = []
+        errors, seen = [], {}
         for record, item, error, metrics in self._items(records, target):
             if error is not None:
                 errors.append(error)
             elif item is not None:
                 try:
-                    measurement_clean(item, metrics)
+                    row = measurement_clean(item, metrics)
                 except ValidationError as exc:
                     for field, messages in exc.message_dict.items():
                         column = "date" if field in {"period_start", "date"} and record.get("date") else field
                         errors.extend(
                             tabular.LineError(record["line"], column, m.rstrip(".")) for m in messages
                         )
+                    continue
+                # The write would refuse it: said here, by line, so that the job never fails mid-write.
+                key = (row["metric"], row["period_start"], row["period_end"], row["segment"])
+                if key in seen:
+                    message = f"the same metric, period and segment as line {seen[key]:,}"
+                    errors.append(tabular.LineError(record["line"], "", message))
+                else:
+                    seen[key] = record["line"]
         return errors
 
     def write(self, records, *, target, user, progress):

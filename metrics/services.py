@@ -67,6 +67,8 @@ METRIC_FIELDS = (
 # Checked by the services themselves (each lookup would cost full_clean a query).
 CHECKED = ["journey", "stage", "step", "owner", "created_by", "updated_by"]
 MATCH_TOLERANCE = Decimal("0.01")
+COMPONENTS = tuple(Component.values)  # read per row: Choices.values builds its list on every access
+COMPONENT_SET = frozenset(COMPONENTS)
 
 
 def _owner(journey, owner_id):
@@ -251,13 +253,11 @@ def _components(raw) -> dict[str, int]:
         return {}
     if not isinstance(raw, dict):
         raise ValidationError({"components": 'Give the counts as an object: {"promoters": 120, …}.'})
-    unknown = sorted(set(raw) - set(Component.values))
+    unknown = sorted(set(raw) - COMPONENT_SET)
     if unknown:
-        raise ValidationError(
-            {"components": f"Unknown count “{unknown[0]}”: use {', '.join(Component.values)}."}
-        )
+        raise ValidationError({"components": f"Unknown count “{unknown[0]}”: use {', '.join(COMPONENTS)}."})
     out = {}
-    for name in Component.values:
+    for name in COMPONENTS:
         if name not in raw or raw[name] is None:
             continue
         value = raw[name]
@@ -273,7 +273,7 @@ def _components(raw) -> dict[str, int]:
 
 def _computed(metric: Metric, comps: dict) -> Decimal | None:
     """The value the counts give, for NPS and CSAT share (and a percentage from numerator/denominator)."""
-    needs = NEEDS.get(Aggregation(metric.aggregation))
+    needs = NEEDS.get(metric.aggregation)
     try:
         if needs and all(k in comps for k in needs):
             if metric.aggregation == Aggregation.NPS:
@@ -324,7 +324,7 @@ def measurement_clean(item: dict, metrics: dict[int, Metric]) -> dict:
     elif computed is not None and abs(value - computed) > MATCH_TOLERANCE:
         given, made = f"{value.normalize():f}", f"{computed.normalize():f}"
         raise ValidationError({"value": f"{given} does not match the counts given, which make {made}."})
-    low, high = KIND_RANGES.get(Kind(metric.kind), (None, None))
+    low, high = KIND_RANGES.get(metric.kind, (None, None))
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
         raise ValidationError(
@@ -367,13 +367,14 @@ def _upsert(
         raise ValidationError(errors)
     if not rows:
         return UpsertResult(0, 0, 0)
+    # Plain tuples (a model instance per existing row would cost more than the write itself).
     existing = {
-        (m.metric_id, m.period_start, m.period_end, m.segment): m
-        for m in Measurement.objects.filter(
+        (metric_id, start, end, segment): (pk, value, components)
+        for pk, metric_id, start, end, segment, value, components in Measurement.objects.filter(
             metric_id__in={r["metric"] for r in rows},
             period_start__gte=min(r["period_start"] for r in rows),
             period_end__lte=max(r["period_end"] for r in rows),
-        )
+        ).values_list("pk", "metric_id", "period_start", "period_end", "segment", "value", "components")
     }
     now = timezone.now()
     new, changed, unchanged = [], [], 0
@@ -393,18 +394,26 @@ def _upsert(
                     entered_at=now,
                 )
             )
-        elif found.value != row["value"] or found.components != row["components"]:
-            found.value, found.components = row["value"], row["components"]
-            found.source, found.entered_by, found.entered_at = source, by, now
-            changed.append(found)
+        elif found[1] != row["value"] or found[2] != row["components"]:
+            changed.append(
+                Measurement(
+                    pk=found[0],
+                    value=row["value"],
+                    components=row["components"],
+                    source=source,
+                    entered_by=by,
+                    entered_at=now,
+                )
+            )
         else:
             unchanged += 1
-    for start in range(0, len(new), 1000):
-        Measurement.objects.bulk_create(new[start : start + 1000])
+    # Batches of BULK_MAX: an API request (at most BULK_MAX items) writes in one statement each way.
+    for start in range(0, len(new), BULK_MAX):
+        Measurement.objects.bulk_create(new[start : start + BULK_MAX])
         if progress is not None:
-            progress(min(start + 1000, len(new)))
+            progress(min(start + BULK_MAX, len(new)))
     Measurement.objects.bulk_update(
-        changed, ["value", "components", "source", "entered_by", "entered_at"], batch_size=1000
+        changed, ["value", "components", "source", "entered_by", "entered_at"], batch_size=BULK_MAX
     )
     if new or changed:
         count, touched = len(new) + len(changed), len({r["metric"] for r in rows})

@@ -242,6 +242,26 @@ def test_query_counts_do_not_grow_with_the_data(
         assert api.get(url("metric-detail", made[0].pk)).status_code == 200
 
 
+@pytest.mark.parametrize("count", [10, 2000])
+def test_a_bulk_upsert_takes_the_same_queries_for_10_or_2000_items(
+    api, journey, csat, count, django_assert_num_queries
+):
+    items = [
+        {"metric": csat.pk, "date": (date(2020, 1, 1) + timedelta(days=i)).isoformat(), "value": "80"}
+        for i in range(count)
+    ]
+    post = url("journey-measurements", journey.pk)
+    # session, user, journey with access; in the service's savepoint: the journey locked with access and
+    # its latest version, its metrics, existing rows, the insert, the revision with its activity line
+    with django_assert_num_queries(10):
+        assert api.post(post, {"items": items}).json()["created"] == count
+    for item in items:
+        item["value"] = "81"
+    # … the same, with the update instead of the insert
+    with django_assert_num_queries(10):
+        assert api.post(post, {"items": items}).json()["updated"] == count
+
+
 def test_every_metrics_endpoint_is_in_the_schema_without_warnings(tmp_path):
     target = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))

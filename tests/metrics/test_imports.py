@@ -111,6 +111,7 @@ def test_bad_lines_are_named_and_nothing_is_written(worker, setup, admin):
         "NPS,2025-01-31,10\n"  # two metrics of that name
         "Trial conversion,2025-03-31,120\n"  # a rate above 100 %
         "Trial conversion,,5\n"  # no date
+        "trial conversion,31/01/2025,13\n"  # line 2 again
     )
     job = _run(journey, admin, text)
     assert job.status == ImportJob.Status.INVALID
@@ -119,11 +120,13 @@ def test_bad_lines_are_named_and_nothing_is_written(worker, setup, admin):
         (4, "metric"),
         (5, "value"),
         (6, "period_start"),
+        (7, ""),
     ]
     messages = {e["line"]: e["message"] for e in job.errors}
     assert messages[3].startswith("no metric “Churn” here (this journey's metrics: Cost to serve, NPS, Trial")
     assert messages[4] == "“NPS” names 2 metrics: give its stage or step"
     assert messages[5] == "A Conversion rate value is from 0 to 100 (you gave 120)"
+    assert messages[7] == "the same metric, period and segment as line 2"
     assert not Measurement.objects.exists()
     # Cells that cannot be read are named by core's reading, before any of the checks above.
     job = _run(
