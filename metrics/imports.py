@@ -14,7 +14,6 @@ twice changes nothing.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -24,15 +23,10 @@ from core import imports, tabular
 from journeys.models import Journey
 
 from . import access
-from .models import NAME_MAX, SEGMENT_MAX, Component, Metric, Source
+from .models import NAME_MAX, SEGMENT_MAX, Component, Metric, Source, name_key
 from .services import measurement_clean, measurements_upsert
 
 COUNTS = tuple(Component.values)
-
-
-def name_key(name: str) -> str:
-    """A name as matched: case and spaces ignored."""
-    return re.sub(r"\s+", "", str(name or "")).casefold()
 
 
 @dataclass(frozen=True)

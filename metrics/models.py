@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import Workspace
@@ -126,6 +127,12 @@ NEEDS = {
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
 
+def name_key(name: str) -> str:
+    """A metric's name as names are compared (imports, uniqueness on an element): case and spaces
+    ignored."""
+    return re.sub(r"\s+", "", str(name or "")).casefold()
+
+
 def validate_currency(value) -> None:
     """An ISO 4217 currency code: three capital letters (EUR, USD, JPY)."""
     if value and not _CURRENCY.fullmatch(str(value)):
@@ -215,6 +222,16 @@ class Metric(models.Model):
                 condition=Q(weight__gte=1, weight__lte=WEIGHT_MAX), name="metric_weight_range"
             ),
             max_chars_constraint("metric", "description", DESCRIPTION_MAX),
+            # The services compare names ignoring spaces too (name_key); this is the database's backstop.
+            models.UniqueConstraint(
+                Lower("name"),
+                F("journey"),
+                F("stage"),
+                F("step"),
+                nulls_distinct=False,
+                name="metric_unique_name_per_element",
+                violation_error_message="This element has a metric of that name already.",
+            ),
         ]
 
     def __str__(self):

@@ -53,6 +53,7 @@ from .models import (
     MetricsSettings,
     Source,
     Unit,
+    name_key,
 )
 from .selectors import nps, share
 
@@ -89,6 +90,22 @@ def _attach(journey, stage, step):
         element_of(Stage, stage, journey, "stage") if stage is not None else None,
         element_of(Step, step, journey, "step") if step is not None else None,
     )
+
+
+def _unique_name(metric) -> None:
+    """ValidationError on `name` when the metric's element (journey, stage or step) has another metric of
+    that name, case and spaces ignored (imports match names so). One query."""
+    others = Metric.objects.filter(
+        journey_id=metric.journey_id, stage_id=metric.stage_id, step_id=metric.step_id
+    )
+    if metric.pk:
+        others = others.exclude(pk=metric.pk)
+    key = name_key(metric.name)
+    if any(name_key(name) == key for name in others.values_list("name", flat=True)):
+        where = _where(metric)
+        raise ValidationError(
+            {"name": f"{where[0].upper()}{where[1:]} has a metric named “{metric.name}” already."}
+        )
 
 
 def _where(metric) -> str:
@@ -157,6 +174,7 @@ def metric_create(
         updated_at=now,
     )
     metric.full_clean(exclude=CHECKED)
+    _unique_name(metric)
     metric.save()
     record_change(journey, by, "added metric", metric, f"added metric “{metric.name}” to {_where(metric)}")
     return metric
@@ -187,6 +205,8 @@ def metric_update(*, metric_id: int, by: User, expected_version=None, **fields) 
     if not changed and not moved:
         return metric
     metric.full_clean(exclude=CHECKED)
+    if moved or "name" in changed:
+        _unique_name(metric)
     metric.version += 1
     metric.updated_at, metric.updated_by = timezone.now(), by
     update = [*changed, *(["stage", "step"] if moved else []), "version", "updated_at", "updated_by"]
