@@ -21,9 +21,9 @@ the token API for BENCH_LOAD_SECONDS (10) each: 16 clients on one map, 16 client
 64 clients spread over 16 maps (errors counted: any answer but 200, or no answer). And unless BENCH_BROWSER=0,
 Chromium (Playwright, /usr/bin/chromium) opens the 2,000-card map: time until its first card shows.
 
-It prints median, p95, SQL statements per run and the ratio of each read to the floor; then drops the
-scratch database. Environment: BENCH_RUNS (200), BENCH_WARMUP (10), BENCH_MAPS (maps of 500 cards, 20),
-BENCH_DB, BENCH_LOAD, BENCH_LOAD_SECONDS, BENCH_BROWSER.
+It prints median, p95, this process's CPU time (median), SQL statements per run and the ratio of each read
+to the floor; then drops the scratch database. Environment: BENCH_RUNS (200), BENCH_WARMUP (10), BENCH_MAPS
+(maps of 500 cards, 20), BENCH_DB, BENCH_LOAD, BENCH_LOAD_SECONDS, BENCH_BROWSER.
 """
 
 from __future__ import annotations
@@ -252,8 +252,15 @@ def build_data() -> Data:
 
 
 class Result:
-    def __init__(self, label: str, detail: str, samples: list[float], queries: set[int], size: int = 0):
+    def __init__(
+        self, label: str, detail: str, samples: list[float], queries: set[int], size: int = 0, cpu=()
+    ):
         self.label, self.detail, self.samples, self.queries, self.size = label, detail, samples, queries, size
+        self.cpu = list(cpu)  # this process's CPU time per run (ms): what other load on the machine hides
+
+    @property
+    def cpu_median(self) -> float | None:
+        return statistics.median(self.cpu) if self.cpu else None
 
     @property
     def median(self) -> float:
@@ -278,18 +285,19 @@ def measure(label: str, detail: str, run, runs: int | None = None) -> Result:
     runs = runs or RUNS
     for i in range(WARMUP):
         run(-1 - i)
-    samples, queries, size = [], set(), 0
+    samples, cpu, queries, size = [], [], set(), 0
     for i in range(runs):
         with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             out = run(i)
             samples.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
         queries.add(len(captured))
         content = getattr(out, "content", None)
         if content is not None:
             size = max(size, len(content))
     print(f"  {label:<16} {statistics.median(samples):8.2f} ms median", file=sys.stderr)
-    return Result(label, detail, samples, queries, size)
+    return Result(label, detail, samples, queries, size, cpu)
 
 
 def _card_ids(journey, n=50):
@@ -578,7 +586,7 @@ def run_browser(data: Data) -> float | None:
 
 def report(results: list[Result], server: str, load=None, browser_ms=None) -> str:
     floor = results[0].median
-    header = f"{'':<18} {'median':>9} {'p95':>9} {'SQL':>6} {'× floor':>8} {'bytes':>9}  what"
+    header = f"{'':<18} {'median':>9} {'p95':>9} {'cpu':>7} {'SQL':>6} {'× floor':>8} {'bytes':>9}  what"
     lines = [
         "",
         f"Throughline benchmark: maps of {STAGES} stages × {STEPS_PER_STAGE} steps × {LANES} lanes with "
@@ -593,12 +601,17 @@ def report(results: list[Result], server: str, load=None, browser_ms=None) -> st
     for result in results:
         ratio = f"{result.median / floor:7.1f}×" if result.label.startswith(("floor", "map")) else ""
         size = f"{result.size:,}" if result.size else ""
+        cpu = f"{result.cpu_median:7.2f}" if result.cpu_median is not None else f"{'':>7}"
         lines.append(
-            f"{result.label:<18} {result.median:9.2f} {result.p95:9.2f} {result.query_text:>6} {ratio:>8} "
-            f"{size:>9}  {result.detail}"
+            f"{result.label:<18} {result.median:9.2f} {result.p95:9.2f} {cpu} {result.query_text:>6} "
+            f"{ratio:>8} {size:>9}  {result.detail}"
         )
     lines.append("")
     lines.append("× floor: median of the read ÷ median of the floor (the same rows in one query, as JSON).")
+    lines.append(
+        "cpu: median CPU time of this process per run (not PostgreSQL's): when other work loads the machine,"
+    )
+    lines.append("the wall times grow and this column shows whether the work itself changed.")
     lines.append(
         "SQL: statements per run (for edits through the service: the write's own, and after commit the"
     )
