@@ -37,6 +37,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from journeys.models import Card, LaneKind
@@ -106,6 +107,8 @@ class Side:
 
     @property
     def tier(self) -> int:
+        if not self.items:
+            return 0
         points, sources, participants, methods = self.points, self.sources, self.participants, self.methods
         if (
             points >= STRONG_POINTS
@@ -186,7 +189,9 @@ LINK_VALUES = (
 
 
 def _item(row: dict, cutoff: datetime.date) -> Item:
-    captured = row["evidence__captured_on"] or timezone.localdate(row["evidence__created_at"])
+    captured = (
+        row.get("captured") or row["evidence__captured_on"] or timezone.localdate(row["evidence__created_at"])
+    )
     return Item(
         evidence_id=row["evidence_id"],
         study_id=row["evidence__study_id"],
@@ -227,7 +232,13 @@ def map_confidence(*, journey_id: int, today: datetime.date | None = None) -> Ma
     for pk, step_id, stage_id, _kind in cards:
         card_place[pk] = (step_id, stage_id)
         step_stage[step_id] = stage_id
-    links = EvidenceLink.objects.filter(journey_id=journey_id).values(*LINK_VALUES, "step__stage_id")
+    # The day an item counts from: when it was captured, else the (local) day it was entered.
+    captured = Coalesce("evidence__captured_on", TruncDate("evidence__created_at"))
+    links = (
+        EvidenceLink.objects.filter(journey_id=journey_id)
+        .annotate(captured=captured)
+        .values(*LINK_VALUES, "step__stage_id", "captured")
+    )
     by_card = {pk: Confidence() for pk, *_ in cards}
     by_step: dict[int, Confidence] = {}
     by_stage: dict[int, Confidence] = {}

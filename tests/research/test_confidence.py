@@ -9,6 +9,7 @@ from core.overlays import MapIds
 from journeys.models import LaneKind
 from research import services
 from research.confidence import Level, explain, level_for, map_confidence, months_before
+from research.models import Evidence
 from research.overlays import EvidenceOverlay
 
 from .. import factories
@@ -254,3 +255,17 @@ def test_the_headline_is_the_share_of_validated_pain_points_and_opportunities(wo
     share = round(100 / len(pains))
     assert overlay.headline.label == f"{share}% validated"
     assert overlay.headline.data == {"validated": 1, "of": len(pains), "percent": share}
+
+
+def test_without_a_capture_date_an_item_counts_from_the_day_it_was_entered(journey, workspace, admin):
+    card = first_card(journey)
+    evidence = services.evidence_create(workspace_id=workspace.pk, by=admin, text="Undated, entered long ago")
+    services.link_create(evidence_id=evidence.pk, by=admin, card=card.pk)
+    entered = datetime.datetime(2023, 3, 1, 23, 30, tzinfo=datetime.UTC)
+    Evidence.objects.filter(pk=evidence.pk).update(created_at=entered)  # as if entered then
+    assert map_confidence(journey_id=journey.pk, today=TODAY).cards[card.pk].supporting.points == 0.5
+    assert explain(card, today=TODAY).supporting["points"] == 0.5
+    Evidence.objects.filter(pk=evidence.pk).update(
+        created_at=datetime.datetime(2026, 5, 1, tzinfo=datetime.UTC)
+    )
+    assert map_confidence(journey_id=journey.pk, today=TODAY).cards[card.pk].supporting.points == 1.0
