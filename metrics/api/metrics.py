@@ -8,6 +8,7 @@ metric as it is now.
 
 import re
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -21,7 +22,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import conflict_serializer
+from core.api import conflict_serializer, error_dict
 from core.serializers import INT_MAX, IdField, TextField, VersionField, WholeNumberField, text_field_for
 
 from .. import access, health, selectors, services
@@ -99,22 +100,22 @@ EXPECTED_VERSION_PARAM = OpenApiParameter(
 )  # fmt: skip
 
 
-def flat_errors(detail) -> dict:
-    """A serializer's nested errors of `items` ({index: {field: [messages]}}) as `{"items[i].field": […]}`,
-    the form the service's errors take."""
-    out = {}
-    for key, value in detail.items():
-        if key != "items":
-            out[key] = value
-        elif isinstance(value, dict):
-            for index, fields in value.items():
-                if isinstance(fields, dict):
-                    for name, messages in fields.items():
-                        out[f"items[{index}].{name}"] = [str(m) for m in messages]
-                else:
-                    out[f"items[{index}]"] = [str(m) for m in fields]
-        else:
-            out["items"] = [str(m) for m in value]
+ITEM_KEY = re.compile(r"items\[(\d+)\](?:\.(\w+))?")
+
+
+def item_errors(messages: dict) -> dict:
+    """The service's errors of a batch (`{"items[3].value": [...], "items[4]": [...]}`) as the API writes
+    them, under the request's own field: `{"items": {"3": {"value": [...]}, "4": {"non_field_errors":
+    [...]}}}` (DRF's form for a list's items, which the serializer's own errors take too)."""
+    out: dict = {}
+    for key, texts in messages.items():
+        match = ITEM_KEY.fullmatch(key)
+        if match is None:
+            out[key] = texts
+            continue
+        item = out.setdefault("items", {})
+        if isinstance(item, dict):
+            item.setdefault(match[1], {})[match[2] or "non_field_errors"] = texts
     return out
 
 
@@ -305,8 +306,8 @@ class UpsertOut(serializers.Serializer):
         summary="Record measurements (bulk upsert)",
         description=f"Up to {services.BULK_MAX:,} measurements of the journey's metrics, all or none. A "
         "metric's period and segment recorded already is updated when the value or counts differ, left "
-        "alone otherwise: sending the same items twice changes nothing. Errors name the item and field "
-        "(`items[3].value`). A shift scan of the journey follows.",
+        "alone otherwise: sending the same items twice changes nothing. Errors name the item and field: "
+        '`{"items": {"3": {"value": [...]}}}`. A shift scan of the journey follows.',
         request=MeasurementBulkIn,
         responses={200: UpsertOut, **errors()},
     )
@@ -314,11 +315,14 @@ class UpsertOut(serializers.Serializer):
 class JourneyMeasurementsApi(APIView):
     def post(self, request, pk):
         access.journey_for(request.user, pk, need=access.EDIT)
-        serializer = MeasurementBulkIn(data=request.data)
-        if not serializer.is_valid():
-            raise ValidationError(flat_errors(serializer.errors))
-        items = [dict(item) for item in serializer.validated_data["items"]]
-        result = services.measurements_upsert(journey_id=pk, by=request.user, items=items, source=Source.API)
+        data = parsed(MeasurementBulkIn, request.data)
+        items = [dict(item) for item in data["items"]]
+        try:
+            result = services.measurements_upsert(
+                journey_id=pk, by=request.user, items=items, source=Source.API
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(item_errors(error_dict(exc))) from None
         return Response(UpsertOut(result.as_dict()).data)
 
 

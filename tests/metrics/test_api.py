@@ -105,10 +105,17 @@ def test_bulk_errors_name_item_and_field_and_write_nothing(api, journey, csat):
     ]
     response = api.post(url("journey-measurements", journey.pk), {"items": items})
     assert response.status_code == 400
-    assert sorted(response.json()) == ["items[1].date", "items[2].value"]
+    errors = response.json()["items"]
+    assert {index: sorted(fields) for index, fields in errors.items()} == {"1": ["date"], "2": ["value"]}
     items[1]["date"], items[2]["value"] = "2025-03-31", "180"
+    items.append(dict(items[0]))
     response = api.post(url("journey-measurements", journey.pk), {"items": items})
-    assert response.json() == {"items[2].value": ["A CSAT value is from 0 to 100 (you gave 180)."]}
+    assert response.json() == {
+        "items": {
+            "2": {"value": ["A CSAT value is from 0 to 100 (you gave 180)."]},
+            "3": {"non_field_errors": ["Repeats item 0: the same metric, period and segment once per request."]},
+        }
+    }
     too_many = [{"metric": csat.pk, "date": "2025-01-31", "value": 1, "segment": str(i)} for i in range(5001)]
     response = api.post(url("journey-measurements", journey.pk), {"items": too_many})
     assert response.status_code == 400 and list(response.json()) == ["items"]
@@ -160,7 +167,7 @@ def test_nothing_of_a_restricted_journey_reaches_who_cannot_see_it(
         {"items": [{"metric": hidden.pk, "date": "2025-01-01", "value": 1}]},
     )
     assert response.status_code == 400 and response.json() == {
-        "items[0].metric": [f"No metric {hidden.pk} on this journey."]
+        "items": {"0": {"metric": [f"No metric {hidden.pk} on this journey."]}}
     }
 
 
