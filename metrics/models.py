@@ -148,7 +148,7 @@ class Metric(models.Model):
     name = fields.CharField(max_length=NAME_MAX)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CUSTOM)
     unit = models.CharField(max_length=10, choices=Unit.choices)
-    currency = models.CharField(
+    currency = fields.CharField(
         max_length=3, blank=True, validators=[validate_currency], help_text="ISO 4217 code, for currency."
     )
     unit_label = fields.CharField(
