@@ -1,8 +1,29 @@
 """Reads of research that pages and the API share. Links are counted and shown only on journeys the
 reader can see (research.access.visible_links); each list is a constant number of queries."""
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Subquery
-from django.db.models.functions import Coalesce
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.lookups import Unaccent
+from django.contrib.postgres.search import (
+    SearchHeadline,
+    SearchQuery,
+    SearchQueryField,
+    SearchRank,
+    SearchVector,
+)
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Length
 
 from . import access
 from .models import Evidence, EvidenceLink, ResearchEvent, Study, Tag
@@ -125,3 +146,156 @@ def journey_links(
         if value:
             qs = qs.filter(**{name: value})
     return qs.order_by("created_at", "pk")
+
+
+# ---------------------------------------------------------------------------------------------- search
+# Full-text search of evidence (the library, the card's evidence panel, the CSV export): PostgreSQL's
+# `websearch_to_tsquery` syntax ("a phrase", -word, or), accents and case ignored, any language's letters:
+# the "simple" configuration (no stemming, no stop words: it knows no language, so it spoils none) over
+# `unaccent`. No index serves it yet (unaccent is not IMMUTABLE, so an expression index needs a wrapper
+# function or a text search configuration with the unaccent dictionary: a migration of research's).
+
+SEARCH_CONFIG = "simple"
+# ts_headline's marks: control characters, which evidence text never holds (core.text refuses them), so the
+# page can escape the text and then turn just these into <mark>.
+MARK_START, MARK_STOP = "\x1e", "\x1f"
+HEADLINE_OPTIONS = {"max_fragments": 2, "max_words": 28, "min_words": 10, "fragment_delimiter": " … "}
+SORTS = ("relevance", "newest", "oldest", "captured")
+SHORT_TEXT = 360  # characters: a text this short is shown whole in a search result, matches marked
+
+
+def _document():
+    return SearchVector(Unaccent("text"), config=SEARCH_CONFIG)
+
+
+def search_query(text: str) -> SearchQuery:
+    """The websearch query of `text` (str, as typed), accents taken off by the database."""
+    return SearchQuery(Unaccent(Value(text)), search_type="websearch", config=SEARCH_CONFIG)
+
+
+OWN_WORDS_SQL = (
+    "plainto_tsquery({config}, array_to_string(ARRAY("
+    "SELECT w FROM unnest(tsvector_to_array(to_tsvector({config}, COALESCE({doc}, '')))) AS w "
+    "WHERE unaccent(w) = ANY(tsvector_to_array(to_tsvector({config}, unaccent({q}))))), ' '))"
+)
+
+
+class _OwnWordsQuery(Func):
+    """A tsquery of the document's own words (accents as written) whose unaccented form is a word of the
+    search: ts_headline then marks "Café" for a search for "cafe", and shows the text as it was written."""
+
+    output_field = SearchQueryField()
+
+    def __init__(self, document, search):
+        super().__init__(document, search)
+
+    def as_sql(self, compiler, connection, **extra):
+        document, search = self.get_source_expressions()
+        doc_sql, doc_params = compiler.compile(document)
+        q_sql, q_params = compiler.compile(search)
+        # Only compiled SQL of our own expressions goes in (their values stay parameters).
+        sql = OWN_WORDS_SQL.format(config=f"'{SEARCH_CONFIG}'::regconfig", doc=doc_sql, q=q_sql)
+        return sql, (*doc_params, *q_params)
+
+
+def _headline(q: str, **options):
+    return SearchHeadline(
+        "text",
+        _OwnWordsQuery(F("text"), Value(q)),
+        config=SEARCH_CONFIG,
+        start_sel=MARK_START,
+        stop_sel=MARK_STOP,
+        **options,
+    )
+
+
+def evidence_search(
+    *,
+    user,
+    workspace_id: int,
+    q: str = "",
+    sort: str = "relevance",
+    captured_from=None,
+    captured_to=None,
+    standalone: bool = False,
+    **filters,
+):
+    """The workspace's evidence as the library shows it: evidence_list's filters (`filters`: study, method,
+    kind, tag, stance, linked), items outside any study (`standalone`), a full-text search `q`
+    (websearch syntax; empty: no search), a range of captured dates (`captured_from`/`captured_to`,
+    datetime.date, inclusive; items without a date are left out by either bound) and a `sort` of SORTS
+    ("relevance" without `q` is "newest").
+
+    With `q`, each item has `rank` (ts_rank, float) and `headline` (fragments of its text around the
+    matches, MARK_START/MARK_STOP around each match; text as stored, not escaped). One query for a page of
+    it (plus the tags' prefetch), whatever the number of items."""
+    qs = evidence_list(user=user, workspace_id=workspace_id, **filters)
+    if standalone:
+        qs = qs.filter(study__isnull=True)
+    if captured_from:
+        qs = qs.filter(captured_on__gte=captured_from)
+    if captured_to:
+        qs = qs.filter(captured_on__lte=captured_to)
+    q = (q or "").strip()
+    if q:
+        query = search_query(q)
+        qs = qs.alias(text_length=Length("text")).annotate(
+            rank=SearchRank(_document(), query),
+            # A short text is shown whole (fragments would drop its short words at their edges).
+            headline=Case(
+                When(text_length__lte=SHORT_TEXT, then=_headline(q, highlight_all=True)),
+                default=_headline(q, **HEADLINE_OPTIONS),
+            ),
+        )
+        qs = qs.alias(document=_document()).filter(document=query)
+    if sort == "relevance" and q:
+        return qs.order_by("-rank", "-created_at", "-id")
+    if sort == "oldest":
+        return qs.order_by("created_at", "id")
+    if sort == "captured":
+        return qs.order_by(F("captured_on").desc(nulls_last=True), "-created_at", "-id")
+    return qs.order_by("-created_at", "-id")
+
+
+def evidence_export_rows(*, user, workspace_id: int, q: str = "", **filters):
+    """What the CSV export writes, for the items the library shows with these filters (evidence_search's
+    arguments): dicts of external_id, text, kind, participant, captured_on (date or None), source_link,
+    tag_names (list, by name) and study_title. One query; iterate it with `.iterator()`."""
+    qs = evidence_search(user=user, workspace_id=workspace_id, q=q, **filters)
+    return (
+        qs.prefetch_related(None)
+        .select_related(None)
+        # A subquery, not an aggregate: a tag filter's join must not narrow the names listed.
+        .annotate(tag_names=ArraySubquery(Tag.objects.filter(evidence=OuterRef("pk")).values("name")))
+        .values(
+            "pk",
+            "external_id",
+            "text",
+            "kind",
+            "participant",
+            "captured_on",
+            "source_link",
+            "tag_names",
+            "study__title",
+        )  # fmt: skip
+    )
+
+
+def evidence_places(*, user, evidence_id: int):
+    """Where an evidence item is linked, on journeys the reader can see only: links with their journey and
+    their card (with its lane and step), step or stage, by journey title then oldest first. One query."""
+    return (
+        access.visible_links(user, EvidenceLink.objects.filter(evidence_id=evidence_id))
+        .select_related("journey", "card__lane", "card__step", "step", "stage")
+        .order_by("journey__title", "journey_id", "created_at", "pk")
+    )
+
+
+def study_visible_link_count(*, user, study_id: int) -> int:
+    """How many links the study's evidence has on journeys the reader can see (for its delete page)."""
+    return access.visible_links(user, EvidenceLink.objects.filter(evidence__study_id=study_id)).count()
+
+
+def study_choices(*, workspace_id: int):
+    """The workspace's studies for a picker: (id, title), by title. One query."""
+    return Study.objects.filter(workspace_id=workspace_id).order_by("title", "pk").values_list("pk", "title")

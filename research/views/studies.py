@@ -1,0 +1,151 @@
+"""Studies: the list, a study's page (its fields and its evidence, searched and paged like the library),
+create, edit (a stale form answers with the conflict) and delete (saying what goes with it)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_http_methods, require_safe
+
+from accounts.forms import add_service_errors
+from accounts.selectors import current_workspace
+from core.errors import Conflict
+
+from .. import access, selectors, services
+from ..forms import StudyDeleteForm, StudyForm
+from ..models import Method, Study
+from .common import follow, page_query, paginate
+from .evidence import differing, library_context
+
+STUDY_PAGE_QUERYSET = Study.objects.select_related("workspace")
+
+
+@login_required
+@require_safe
+def study_list(request):
+    """The current workspace's studies, newest first, with their method, dates, owner and evidence count."""
+    workspace = current_workspace(request)
+    if workspace is None:
+        return render(request, "research/study_list.html", {"workspace": None})
+    method = request.GET.get("method", "")
+    method = method if method in Method.values else ""
+    page = paginate(request, selectors.study_list(workspace_id=workspace.pk, method=method or None))
+    return render(
+        request,
+        "research/study_list.html",
+        {
+            "workspace": workspace,
+            "page": page,
+            "page_query": page_query(request),
+            "method": method,
+            "methods": Method.choices,
+            "can_write": access.can_write(workspace.role),
+        },
+    )
+
+
+@login_required
+@require_safe
+def study_detail(request, pk):
+    """A study: its fields and its evidence (searchable, filtered and paged like the library)."""
+    found = access.study_for(request.user, pk, queryset=STUDY_PAGE_QUERYSET)
+    follow(request, found)
+    workspace = found.workspace
+    workspace.role = found.role
+    context = library_context(request, workspace, fixed_study=found.pk)
+    context["results_url"] = request.path
+    partial = request.htmx and not request.htmx.history_restore_request
+    if partial:
+        response = render(request, "research/_evidence_results.html", context)
+    else:
+        context["study"] = selectors.study_detail(study=found)
+        response = render(request, "research/study_detail.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def study_create(request):
+    """A new study in the current workspace (editors and admins)."""
+    workspace = current_workspace(request)
+    if workspace is None:
+        messages.info(request, "Create a workspace first: research lives in a workspace.")
+        return redirect("accounts:workspace_create")
+    if not access.can_write(workspace.role):
+        raise PermissionDenied(access.WRITE_MESSAGE)
+    form = StudyForm(request.POST or None, workspace=workspace, initial={"owner": request.user.pk})
+    if request.method == "POST" and form.is_valid():
+        try:
+            study = services.study_create(workspace_id=workspace.pk, by=request.user, **form.study_fields())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Study “{study.title}” created.")
+            return redirect("research:study", pk=study.pk)
+    return render(request, "research/study_form.html", {"form": form, "workspace": workspace})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def study_edit(request, pk):
+    """Edit a study. A form opened before someone else saved answers with the conflict (who, when, which
+    fields differ) and saves nothing until the person saves again."""
+    study = access.study_for(request.user, pk, need=access.WRITE, queryset=STUDY_PAGE_QUERYSET)
+    follow(request, study)
+    workspace = study.workspace
+    form = StudyForm(request.POST or None, workspace=workspace, initial=StudyForm.initial_of(study))
+    conflict, differ = None, []
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.study_update(
+                study_id=study.pk,
+                by=request.user,
+                expected_version=form.cleaned_data["expected_version"],
+                **form.study_fields(),
+            )
+        except Conflict as exc:
+            conflict = exc.current
+            theirs = StudyForm.initial_of(conflict)
+            differ = differing(form, theirs)
+            data = request.POST.copy()
+            data["expected_version"] = conflict.version
+            form = StudyForm(data, workspace=workspace, initial=theirs)
+            form.is_valid()
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Study saved.")
+            return redirect("research:study", pk=study.pk)
+    return render(
+        request,
+        "research/study_form.html",
+        {"form": form, "study": study, "workspace": workspace, "conflict": conflict, "differ": differ},
+        status=409 if conflict is not None else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def study_delete(request, pk):
+    """Delete a study after a confirmation that says what goes with it: its evidence and their links."""
+    found = access.study_for(request.user, pk, need=access.WRITE, queryset=STUDY_PAGE_QUERYSET)
+    follow(request, found)
+    study = selectors.study_detail(study=found)
+    form = StudyDeleteForm(request.POST or None, initial={"expected_version": study.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            removed = services.study_delete(
+                study_id=study.pk, by=request.user, expected_version=form.cleaned_data["expected_version"]
+            )
+        except Conflict:
+            form.add_error(
+                None, "Someone changed this study since you opened this page. Check it and try again."
+            )
+        else:
+            items = f"{removed} evidence item{'s' if removed != 1 else ''}"
+            messages.success(request, f"Study “{study.title}” deleted with its {items}.")
+            return redirect("research:studies")
+    links = selectors.study_visible_link_count(user=request.user, study_id=study.pk)
+    return render(request, "research/study_delete.html", {"study": study, "form": form, "links": links})
