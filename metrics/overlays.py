@@ -41,6 +41,18 @@ def value_text(h: MetricHealth) -> str:
     return f"{_number(h.latest.value)} {unit}".strip()
 
 
+def period_text(h: MetricHealth) -> str:
+    """ ", 1–31 Jan 2025, 200 responses" for hover and screen readers ("" with no measurement)."""
+    if h.latest is None:
+        return ""
+    start, end = h.latest.start, h.latest.end
+    when = f"{end.day} {end:%b %Y}" if start == end else f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
+    responses = h.latest.responses
+    return f", {when}" + (
+        f", {responses:,} response{'s' if responses != 1 else ''}" if responses is not None else ""
+    )
+
+
 def metric_data(h: MetricHealth) -> dict:
     """One metric as the overlay's data (JSON): latest value, unit, status, trend, sparkline (oldest
     first), target, the period and the number of responses."""
@@ -68,7 +80,7 @@ def decoration(score: Score, own: list[MetricHealth]) -> Decoration:
         h = own[0]
         tone, icon = LOOK[h.status]
         label = value_text(h)
-        detail = f"{h.metric.name}: {label} ({h.status.label.lower()})."
+        detail = f"{h.metric.name}: {label} ({h.status.label.lower()}){period_text(h)}."
     else:
         value = score.score
         tone, icon = LOOK[Status.NOT_RATED if value is None else _status(value)]

@@ -113,7 +113,9 @@ def test_bulk_errors_name_item_and_field_and_write_nothing(api, journey, csat):
     assert response.json() == {
         "items": {
             "2": {"value": ["A CSAT value is from 0 to 100 (you gave 180)."]},
-            "3": {"non_field_errors": ["Repeats item 0: the same metric, period and segment once per request."]},
+            "3": {
+                "non_field_errors": ["Repeats item 0: the same metric, period and segment once per request."]
+            },
         }
     }
     too_many = [{"metric": csat.pk, "date": "2025-01-31", "value": 1, "segment": str(i)} for i in range(5001)]

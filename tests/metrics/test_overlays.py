@@ -30,6 +30,7 @@ def test_steps_and_stages_show_their_metrics(journey, stage, step, csat, nps_met
     assert set(overlay.steps) == {step.pk} and set(overlay.stages) == {stage.pk}
     on_step = overlay.steps[step.pk]
     assert (on_step.label, on_step.tone, on_step.icon) == ("24", "warning", "alert")
+    assert on_step.detail == "Onboarding NPS: 24 (at risk), 1 Feb 2025."
     (data,) = on_step.data["metrics"]
     assert data["name"] == "Onboarding NPS" and data["status"] == "at_risk" and data["trend"] == "worsening"
     assert data["sparkline"] == [31.0, 24.0] and data["period_end"] == "2025-02-01"
@@ -57,6 +58,24 @@ def test_several_metrics_on_a_step_show_its_health(journey, step, nps_metric, ad
     # NPS good (100, weight 2) and setup time off track (0): 67
     assert (decoration.label, decoration.tone) == ("Health 67", "warning")
     assert [m["name"] for m in decoration.data["metrics"]] == ["Onboarding NPS", "Setup time"]
+
+
+def test_hover_text_gives_the_period_and_the_responses(journey, step, nps_metric, admin):
+    services.measurements_upsert(
+        journey_id=journey.pk,
+        by=admin,
+        items=[
+            {
+                "metric": nps_metric.pk,
+                "period_start": date(2025, 1, 1),
+                "period_end": date(2025, 1, 31),
+                "components": {"promoters": 120, "passives": 50, "detractors": 30},
+            }
+        ],
+    )
+    decoration = MetricsOverlay().decorate(ids=ids_of(journey), user=admin).steps[step.pk]
+    assert decoration.detail == "Onboarding NPS: 45 (good), 1 Jan 2025 – 31 Jan 2025, 200 responses."
+    assert decoration.data["metrics"][0]["responses"] == 200
 
 
 def test_a_map_without_metrics_is_not_measured(journey, admin):

@@ -213,7 +213,9 @@ def test_one_measurement_errors_name_the_field_alone(csat, editor):
 def test_one_element_has_one_metric_of_a_name(journey, csat, stage, step, editor):
     with pytest.raises(ValidationError) as exc:
         services.metric_create(journey_id=journey.pk, by=editor, stage=stage.pk, name=" c sat ", kind="csat")
-    assert exc.value.message_dict == {"name": [f"Stage “{stage.title}” has a metric named “ c sat ” already."]}
+    assert exc.value.message_dict == {
+        "name": [f"Stage “{stage.title}” has a metric named “ c sat ” already."]
+    }
     on_step = services.metric_create(journey_id=journey.pk, by=editor, step=step.pk, name="CSAT", kind="csat")
     with pytest.raises(ValidationError):  # moving it next to the other is refused too
         services.metric_update(metric_id=on_step.pk, by=editor, stage=stage.pk)
