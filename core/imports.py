@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from . import tabular
 from .models import ImportJob
+from .text import shorten
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -128,7 +129,7 @@ def create_job(*, importer: Importer, user, target: dict, filename: str, data: b
         kind=importer.kind,
         target=target,
         created_by=user,
-        filename=filename[:255],
+        filename=shorten(filename, ImportJob._meta.get_field("filename").max_length),
         size=len(data),
         data=data,
         encoding=decoded.encoding,

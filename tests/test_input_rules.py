@@ -65,6 +65,11 @@ GENERATED = {
     "journeys.Activity.summary": "written by the service (quoted text shortened with …)",
     "journeys.TrashedItem.kind": "set by the service",
     "journeys.TrashedItem.title": "copied from the deleted element (shortened with …)",
+    "core.ImportJob.kind": "the importer's name, set by code",
+    "core.ImportJob.filename": "the uploaded file's name (shortened with … past the limit)",
+    "core.ImportJob.encoding": "detected, or chosen from a list (core.views.MappingForm)",
+    "core.ImportJob.delimiter": "detected, or chosen from a list (core.views.MappingForm)",
+    "core.ImportJob.date_order": "chosen from a list (core.views.MappingForm)",
 }
 # Typed text that a validator of its own already refuses when invisible.
 OWN_VALIDATOR = {
@@ -74,6 +79,8 @@ OWN_VALIDATOR = {
     "accounts.User.email": "EmailValidator (optional)",
     "accounts.User.first_name": "Django's AbstractUser, optional; typed through core.forms (SignupForm)",
     "accounts.User.last_name": "Django's AbstractUser, optional; typed through core.forms (SignupForm)",
+    "research.Study.external_link": "URLValidator (a web address; NUL and control characters refused too)",
+    "research.Evidence.source_link": "URLValidator (a web address; NUL and control characters refused too)",
 }
 
 
