@@ -13,8 +13,13 @@ from django.shortcuts import render
 from .text import NUL_MESSAGE
 
 
+NAME_KEY = "non_field_errors"  # a parameter whose name holds NUL names no field: the request as a whole
+NAME_MESSAGE = "A parameter's name contains a NUL character (U+0000)."
+
+
 def nul_parameter(request) -> str | None:
-    """The name of the first parameter (or "path") that contains a NUL character, else None."""
+    """The name of the first parameter (or "path") that contains a NUL character, NAME_KEY when a
+    parameter's name itself does, else None."""
     if "\x00" in request.path:
         return "path"
     sources = [request.GET]
@@ -26,7 +31,7 @@ def nul_parameter(request) -> str | None:
     for params in sources:
         for name, values in params.lists():
             if "\x00" in name:
-                return name.replace("\x00", "\\x00")
+                return NAME_KEY
             if any("\x00" in value for value in values):
                 return name
     return None
@@ -42,6 +47,8 @@ class RefuseNulMiddleware:
         name = nul_parameter(request)
         if name is None:
             return self.get_response(request)
+        message = NAME_MESSAGE if name == NAME_KEY else NUL_MESSAGE
         if request.path.startswith("/api/"):
-            return JsonResponse({name: [NUL_MESSAGE]}, status=400)
-        return render(request, "400.html", {"field": name, "message": NUL_MESSAGE}, status=400)
+            return JsonResponse({name: [message]}, status=400)
+        field = "" if name == NAME_KEY else name
+        return render(request, "400.html", {"field": field, "message": message}, status=400)

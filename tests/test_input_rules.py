@@ -386,6 +386,17 @@ def test_nul_in_a_query_or_form_is_a_400_naming_it_on_every_url(client, admin, w
     assert tried >= 60
 
 
+def test_nul_in_a_parameter_name_is_a_400_for_the_request_as_a_whole(client, admin, world):
+    client.force_login(admin)
+    response = client.get(reverse("journeys-api:journey-list"), {"q\x00": "x"})
+    assert (response.status_code, response.json()) == (
+        400,
+        {"non_field_errors": ["A parameter's name contains a NUL character (U+0000)."]},
+    )
+    page = client.get(reverse("journeys:list"), {"q\x00": "x"})
+    assert page.status_code == 400 and "A parameter&#x27;s name contains a NUL character" in page.content.decode()
+
+
 def test_the_three_nul_500s_of_the_issue_are_400s(client, admin, world):
     card = world["card"]
     # sign-in (django-axes records the username), without signing in
