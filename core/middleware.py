@@ -12,7 +12,6 @@ from django.shortcuts import render
 
 from .text import NUL_MESSAGE
 
-
 NAME_KEY = "non_field_errors"  # a parameter whose name holds NUL names no field: the request as a whole
 NAME_MESSAGE = "A parameter's name contains a NUL character (U+0000)."
 

@@ -394,7 +394,8 @@ def test_nul_in_a_parameter_name_is_a_400_for_the_request_as_a_whole(client, adm
         {"non_field_errors": ["A parameter's name contains a NUL character (U+0000)."]},
     )
     page = client.get(reverse("journeys:list"), {"q\x00": "x"})
-    assert page.status_code == 400 and "A parameter&#x27;s name contains a NUL character" in page.content.decode()
+    assert page.status_code == 400
+    assert "A parameter&#x27;s name contains a NUL character" in page.content.decode()
 
 
 def test_the_three_nul_500s_of_the_issue_are_400s(client, admin, world):
