@@ -22,7 +22,7 @@ from core.errors import Conflict
 from .. import access, selectors, services
 from ..forms import EvidenceDeleteForm, EvidenceFilterForm, EvidenceForm
 from ..models import Tag
-from .common import follow, mark_matches, page_query, paginate
+from .common import base_values, follow, labels_of, mark_matches, merge_stale, page_query, paginate
 
 
 def _filter_form(request, workspace, *, fixed_study=None) -> EvidenceFilterForm:
@@ -195,52 +195,54 @@ def evidence_create(request):
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def evidence_edit(request, pk):
-    """Edit an evidence item. A form opened before someone else saved answers with the conflict: who
-    changed it and when, which fields differ; nothing is saved until the person saves again."""
+    """Edit an evidence item. A form opened before someone else saved is merged per field with their version
+    (common.merge_stale); only fields both changed are left for the person to decide."""
     evidence = access.evidence_for(request.user, pk, need=access.WRITE)
     follow(request, evidence)
     studies = _studies(evidence.workspace_id)
-    form = EvidenceForm(request.POST or None, studies=studies, initial=EvidenceForm.initial_of(evidence))
-    conflict, differ = None, []
+    initial = EvidenceForm.initial_of(evidence)
+    form = EvidenceForm(request.POST or None, studies=studies, initial=initial)
+    base = base_values(initial, request.POST)
+    conflict, clashes = None, []
     if request.method == "POST" and form.is_valid():
-        try:
-            services.evidence_update(
-                evidence_id=evidence.pk,
-                by=request.user,
-                expected_version=form.cleaned_data["expected_version"],
-                **form.evidence_fields(),
-            )
-        except Conflict as exc:
-            conflict = exc.current
-            theirs = EvidenceForm.initial_of(conflict)
-            differ = differing(form, theirs)
-            data = request.POST.copy()
-            data["expected_version"] = conflict.version
-            form = EvidenceForm(data, studies=studies, initial=theirs)
-            form.is_valid()
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Evidence saved.")
-            return redirect("research:evidence_detail", pk=evidence.pk)
+        expected = form.cleaned_data["expected_version"]
+        for _attempt in range(3):  # someone may save again between our reads: merge again
+            try:
+                services.evidence_update(
+                    evidence_id=evidence.pk,
+                    by=request.user,
+                    expected_version=expected,
+                    **form.evidence_fields(),
+                )
+            except Conflict as exc:
+                conflict = exc.current
+                theirs = EvidenceForm.initial_of(conflict)
+                data, clashes = merge_stale(request.POST, theirs, conflict.version)
+                form = EvidenceForm(data, studies=studies, initial=theirs)
+                base = base_values(theirs)
+                if clashes or not form.is_valid():
+                    form.is_valid()
+                    break
+                expected = conflict.version
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+                break
+            else:
+                merged = " (merged with changes saved meanwhile)" if conflict is not None else ""
+                messages.success(request, f"Evidence saved{merged}.")
+                return redirect("research:evidence_detail", pk=evidence.pk)
     return render(
         request,
         "research/evidence_form.html",
-        {"form": form, "evidence": evidence, "conflict": conflict, "differ": differ},
+        {
+            "form": form,
+            "evidence": evidence,
+            "base": base,
+            "conflict": conflict,
+            "clashes": labels_of(form, clashes),
+        },
         status=409 if conflict is not None else 200,
     )
-
-
-def differing(form, theirs: dict) -> list[str]:
-    """The labels of the fields where the current row differs from what the person posted."""
-    out = []
-    for name, value in theirs.items():
-        if name == "expected_version" or name not in form.cleaned_data:
-            continue
-        mine = form.cleaned_data[name]
-        if (mine or None) != (value or None) and str(mine or "") != str(value or ""):
-            out.append(str(form.fields[name].label or name).lower())
-    return out
 
 
 @login_required

@@ -15,8 +15,8 @@ from core.errors import Conflict
 from .. import access, selectors, services
 from ..forms import StudyDeleteForm, StudyForm
 from ..models import Method, Study
-from .common import follow, page_query, paginate
-from .evidence import differing, library_context
+from .common import base_values, follow, labels_of, merge_stale, page_query, paginate
+from .evidence import library_context
 
 STUDY_PAGE_QUERYSET = Study.objects.select_related("workspace")
 
@@ -90,38 +90,50 @@ def study_create(request):
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def study_edit(request, pk):
-    """Edit a study. A form opened before someone else saved answers with the conflict (who, when, which
-    fields differ) and saves nothing until the person saves again."""
+    """Edit a study. A form opened before someone else saved is merged per field with their version
+    (common.merge_stale); only fields both changed are left for the person to decide."""
     study = access.study_for(request.user, pk, need=access.WRITE, queryset=STUDY_PAGE_QUERYSET)
     follow(request, study)
     workspace = study.workspace
-    form = StudyForm(request.POST or None, workspace=workspace, initial=StudyForm.initial_of(study))
-    conflict, differ = None, []
+    initial = StudyForm.initial_of(study)
+    form = StudyForm(request.POST or None, workspace=workspace, initial=initial)
+    base = base_values(initial, request.POST)
+    conflict, clashes = None, []
     if request.method == "POST" and form.is_valid():
-        try:
-            services.study_update(
-                study_id=study.pk,
-                by=request.user,
-                expected_version=form.cleaned_data["expected_version"],
-                **form.study_fields(),
-            )
-        except Conflict as exc:
-            conflict = exc.current
-            theirs = StudyForm.initial_of(conflict)
-            differ = differing(form, theirs)
-            data = request.POST.copy()
-            data["expected_version"] = conflict.version
-            form = StudyForm(data, workspace=workspace, initial=theirs)
-            form.is_valid()
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Study saved.")
-            return redirect("research:study", pk=study.pk)
+        expected = form.cleaned_data["expected_version"]
+        for _attempt in range(3):  # someone may save again between our reads: merge again
+            try:
+                services.study_update(
+                    study_id=study.pk, by=request.user, expected_version=expected, **form.study_fields()
+                )
+            except Conflict as exc:
+                conflict = exc.current
+                theirs = StudyForm.initial_of(conflict)
+                data, clashes = merge_stale(request.POST, theirs, conflict.version)
+                form = StudyForm(data, workspace=workspace, initial=theirs)
+                base = base_values(theirs)
+                if clashes or not form.is_valid():
+                    form.is_valid()
+                    break
+                expected = conflict.version
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+                break
+            else:
+                merged = " (merged with changes saved meanwhile)" if conflict is not None else ""
+                messages.success(request, f"Study saved{merged}.")
+                return redirect("research:study", pk=study.pk)
     return render(
         request,
         "research/study_form.html",
-        {"form": form, "study": study, "workspace": workspace, "conflict": conflict, "differ": differ},
+        {
+            "form": form,
+            "study": study,
+            "workspace": workspace,
+            "base": base,
+            "conflict": conflict,
+            "clashes": labels_of(form, clashes),
+        },
         status=409 if conflict is not None else 200,
     )
 
