@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db.models import Avg, Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Avg, Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from .models import BACKSTAGE_KINDS, Activity, Card, Journey, Lane, LaneKind, Stage, Step
@@ -84,21 +84,32 @@ class MapCard(NamedTuple):
         return self.id
 
 
+# A stage's and a step's columns, by field name in the models' own order: journey_map reads both in one
+# joined row and builds complete instances from it (Model.from_db), so nothing is left to load later.
+_STAGE_COLUMNS = tuple(f.name for f in Stage._meta.concrete_fields)
+_STEP_COLUMNS = tuple(f"steps__{f.name}" for f in Step._meta.concrete_fields)
+
+
 def journey_map(*, journey: Journey) -> MapData:
-    """The whole map in four queries: stages with steps (2), lanes (1), cards with comment counts (1); the
-    cards as MapCard rows."""
-    stages = list(
+    """The whole map in three queries: stages joined with their steps (as model instances, each stage with
+    `.step_list`), lanes, and cards with their comment counts (as MapCard rows)."""
+    db, width = Stage.objects.db, len(_STAGE_COLUMNS)
+    stages, steps = [], []
+    rows = (
         Stage.objects.filter(journey=journey)
-        .order_by("position")
-        .prefetch_related(
-            Prefetch(
-                "steps",
-                queryset=Step.objects.order_by("position"),
-                to_attr="step_list",
-            )
-        )
+        .order_by("position", "steps__position")  # a stage without steps comes once, with a null step
+        .values_list(*_STAGE_COLUMNS, *_STEP_COLUMNS)
     )
-    steps = [step for stage in stages for step in stage.step_list]
+    stage_field = Step._meta.get_field("stage")
+    for row in rows:
+        if not stages or stages[-1].pk != row[0]:
+            stages.append(Stage.from_db(db, None, row[:width]))
+            stages[-1].step_list = []
+        if row[width] is not None:
+            step = Step.from_db(db, None, row[width:])
+            stage_field.set_cached_value(step, stages[-1])
+            stages[-1].step_list.append(step)
+            steps.append(step)
     lanes = list(Lane.objects.filter(journey=journey).order_by("position"))
     cards_by_cell = defaultdict(list)
     rows = (

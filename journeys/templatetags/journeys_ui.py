@@ -120,14 +120,15 @@ def card_html(card, kind: str, *, editing: bool = False, commenting: bool = Fals
 
 def _card(card, kind: str, editing: bool, commenting: bool) -> str:
     pk, text = card.pk, card.text
+    plain = "\n" not in text and "\r" not in text
+    body = _escape(text) if plain else _lines(text)
     parts = [
         f'<article class="card card--{kind}" id="card-{pk}" data-card-id="{pk}" '
         f'data-version="{card.version}" tabindex="-1"'
     ]
     if editing:
-        parts.append(
-            f' draggable="true" aria-roledescription="card" aria-label="{_escape(_chars(text, 90))}"'
-        )
+        label = body if plain and len(text) <= 90 else _escape(_chars(text, 90))
+        parts.append(f' draggable="true" aria-roledescription="card" aria-label="{label}"')
     parts.append(">\n")
     if card.channel:
         channel = _escape(card.channel)
@@ -138,7 +139,7 @@ def _card(card, kind: str, editing: bool, commenting: bool) -> str:
     if card.emotion_score is not None or (editing and kind == _EMOTIONS):
         parts.append(f"{_score_html(card, kind, editing)}\n")
     quoted = " card__text--quoted" if kind == _THOUGHTS and is_quoted(text) else ""
-    parts.append(f'<div><p class="card__text{quoted}" dir="auto">{_lines(text)}</p>')
+    parts.append(f'<div><p class="card__text{quoted}" dir="auto">{body}</p>')
     if card.note:
         parts.append(f'<p class="card__note" dir="auto">{_escape(_chars(card.note, 180))}</p>')
     parts.append("</div>\n")

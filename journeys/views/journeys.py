@@ -344,7 +344,8 @@ def journey_access_remove(request, pk):
 @login_required
 @require_safe
 def journey_map(request, pk):
-    """The read-only map: stages × steps by lanes, the emotion curve, and the journey's activity."""
+    """The map: stages × steps by lanes, the emotion curve; for editors the editor. The Activity menu loads
+    its list when it opens (journeys:activity), so the page does not read it."""
     journey = access.journey_for(request.user, pk, need=access.VIEW, queryset=JOURNEY_PAGE_QUERYSET)
     _follow_workspace(request, journey)
     visible, grid = map_grid_data(request, journey)
@@ -355,7 +356,6 @@ def journey_map(request, pk):
         "children": sorted(children, key=lambda row: row["title"].lower()),
         # A future state links back to its current state, when the person may see it (no extra query).
         "current_state": visible.get(journey.current_state_of_id),
-        "activity": list(selectors.journey_activity(journey=journey, limit=30)),
         "can_edit": access.rank(journey.access_level) >= access.rank(access.EDIT),
         "can_manage": _can_manage(journey),
         "can_copy": access.can_copy(journey),

@@ -146,8 +146,8 @@ def test_cards_with_comments_show_their_count(client, journey, editor):
 # Queries of the editor page (an editor by role on a workspace-visible journey):
 #   1 session · 2 user · 3 journey (+ workspace, owner, updated_by) with the editor's role (membership) and
 #   guardian grants on the journey · 4 memberships for the workspace switcher · 5 visible journeys of the
-#   workspace · 6 stages · 7 steps · 8 lanes · 9 cards with their comment counts · 10 activity.
-EDITOR_PAGE_QUERIES = 10
+#   workspace · 6 stages with their steps (one joined query) · 7 lanes · 8 cards with their comment counts.
+EDITOR_PAGE_QUERIES = 8
 
 
 def test_editor_page_query_count_does_not_grow_with_the_map(

@@ -86,9 +86,9 @@ def test_present_page_query_count(client, workspace, admin, editor, big, django_
     current, _future = _maps(workspace, admin, big=big)
     structure.saved_view_create(journey_id=current.pk, by=admin, name="All", hidden_lanes=[])
     client.force_login(editor)
-    # session, user; journey (+workspace, owner) with role and grants; map: stages, steps, lanes, cards;
-    # saved views (+creator); current workspace (context processor)
-    with django_assert_num_queries(9):
+    # session, user; journey (+workspace, owner) with role and grants; map: stages with their steps, lanes,
+    # cards; saved views (+creator); current workspace (context processor)
+    with django_assert_num_queries(8):
         response = client.get(reverse("journeys:present", args=[current.pk]))
     assert response.status_code == 200
     assert response.context["column_count"] == (50 if big else 4)
