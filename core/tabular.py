@@ -331,6 +331,25 @@ def date_orders(values: Iterable[str]) -> set[str]:
     return possible
 
 
+# ------------------------------------------------------------------------------------------------ formulas
+
+# A cell a spreadsheet would run as a formula starts with one of these (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard_formula(text: str) -> str:
+    """A text cell as an export writes it: behind one more "'" when, past its leading "'"s, it starts like
+    a formula ("=SUM(A1)" → "'=SUM(A1)", "'=x" → "''=x"), so no spreadsheet runs it; `unguard_formula`
+    gives it back exactly."""
+    return "'" + text if text.lstrip("'").startswith(FORMULA_START) else text
+
+
+def unguard_formula(text: str) -> str:
+    """The inverse of guard_formula, applied to text cells on import: one leading "'" dropped before a
+    formula start ("'=SUM(A1)" → "=SUM(A1)"); any other text as it is."""
+    return text[1:] if text.startswith("'") and text.lstrip("'").startswith(FORMULA_START) else text
+
+
 # ------------------------------------------------------------------------------------------------ columns
 
 
@@ -353,7 +372,7 @@ class Column:
         """The value of a non-missing cell, or ValueError with a message (without line and column)."""
         value = raw.strip()
         if self.kind in {"text", "longtext", "url"}:
-            return self._text(raw if self.kind == "longtext" else value)
+            return self._text(unguard_formula(raw if self.kind == "longtext" else value))
         if self.kind == "integer":
             if not re.fullmatch(r"[+-]?\d+", value):
                 raise ValueError(f"{value} is not a whole number")

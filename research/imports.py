@@ -46,7 +46,14 @@ from .services.evidence import BULK_MAX
 from .services.tags import clean_names
 
 KIND = "research.evidence"
-TAG_SPLIT = re.compile(r"[;,]")
+
+
+def split_tags(cell: str) -> list[str]:
+    """Tag names of a cell: separated by semicolons when it has any (as the export writes them, so a tag
+    may hold a comma), else by commas; spaces around each name dropped, empty ones skipped."""
+    parts = cell.split(";") if ";" in cell else cell.split(",")
+    return [part.strip() for part in parts if part.strip()]
+
 
 COLUMNS = (
     Column("text", "Text", kind="longtext", required=True, max_chars=EVIDENCE_TEXT_MAX,
@@ -58,7 +65,8 @@ COLUMNS = (
            help="A pseudonymous label such as P07, never an email or phone number."),
     Column("captured_on", "Captured", kind="date", aliases=("date", "captured on", "captured_at")),
     Column("source_link", "Source link", kind="url", max_chars=URL_MAX, aliases=("source", "url", "link")),
-    Column("tags", "Tags", kind="text", max_chars=2_000, help="Separated by commas or semicolons."),
+    Column("tags", "Tags", kind="text", max_chars=2_000,
+           help="Separated by semicolons (then a tag may hold a comma) or by commas."),
     Column("card", "Card id", kind="integer", aliases=("card_id",), help="Links the row to that card."),
     Column("journey", "Journey", max_chars=TITLE_MAX, help="With a stage (and step): links the row there."),
     Column("stage", "Stage", max_chars=TITLE_MAX),
@@ -96,7 +104,7 @@ class EvidenceImporter(imports.Importer):
         study = access.study_for(user, target.get("study"), need=access.WRITE)
         for record in records:
             try:
-                record["tags"] = clean_names(TAG_SPLIT.split(record["tags"]) if record.get("tags") else [])
+                record["tags"] = clean_names(split_tags(record.get("tags") or ""))
             except ValidationError as exc:
                 errors.extend(LineError(record["line"], "tags", m) for m in exc.message_dict["tags"])
                 record["tags"] = []

@@ -12,6 +12,8 @@ serializers (core.serializers.text_field_for reads them from these fields) and i
 import re
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -29,6 +31,9 @@ STUDY_SUMMARY_MAX = 10_000
 SEGMENT_MAX = 200
 URL_MAX = 2_000
 EVIDENCE_TEXT_MAX = 20_000
+# The text search configuration of evidence: "simple" (no stemming or stop words, so no language is
+# spoiled) with the unaccent dictionary in front ("cafe" finds "Café"); created by migration 0002.
+SEARCH_CONFIG = "research_search"
 PARTICIPANT_MAX = 80
 EXTERNAL_ID_MAX = 200
 LINK_NOTE_MAX = 2_000
@@ -185,6 +190,13 @@ class Evidence(models.Model):
         help_text="The item's id in the system it came from: importing it again creates nothing new.",
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="evidence")
+    # The text as the library searches it (research/selectors.py): words without accents, any language's
+    # letters, no stemming (SEARCH_CONFIG, made by migration 0002), kept up to date by PostgreSQL.
+    search_vector = models.GeneratedField(
+        expression=SearchVector("text", config=SEARCH_CONFIG),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
@@ -201,6 +213,7 @@ class Evidence(models.Model):
         indexes = [
             models.Index(fields=["workspace", "-created_at"]),
             models.Index(fields=["study", "-created_at"]),
+            GinIndex(fields=["search_vector"], name="evidence_search_gin"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=Kind.values), name="evidence_kind_valid"),

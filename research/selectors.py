@@ -2,31 +2,26 @@
 reader can see (research.access.visible_links); each list is a constant number of queries."""
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.contrib.postgres.lookups import Unaccent
 from django.contrib.postgres.search import (
     SearchHeadline,
     SearchQuery,
-    SearchQueryField,
     SearchRank,
-    SearchVector,
 )
 from django.db.models import (
     Case,
     Count,
     Exists,
     F,
-    Func,
     IntegerField,
     OuterRef,
     Prefetch,
     Subquery,
-    Value,
     When,
 )
 from django.db.models.functions import Coalesce, Length
 
 from . import access
-from .models import Evidence, EvidenceLink, ResearchEvent, Study, Tag
+from .models import SEARCH_CONFIG, Evidence, EvidenceLink, ResearchEvent, Study, Tag
 
 
 def _visible_links_of(user, **outer):
@@ -151,11 +146,10 @@ def journey_links(
 # ---------------------------------------------------------------------------------------------- search
 # Full-text search of evidence (the library, the card's evidence panel, the CSV export): PostgreSQL's
 # `websearch_to_tsquery` syntax ("a phrase", -word, or), accents and case ignored, any language's letters:
-# the "simple" configuration (no stemming, no stop words: it knows no language, so it spoils none) over
-# `unaccent`. No index serves it yet (unaccent is not IMMUTABLE, so an expression index needs a wrapper
-# function or a text search configuration with the unaccent dictionary: a migration of research's).
+# the research_search configuration (models.SEARCH_CONFIG: "simple", no stemming and no stop words, so it
+# spoils no language, behind the unaccent dictionary), over the stored, GIN-indexed Evidence.search_vector.
+# ts_headline parses the text with the same configuration, so a search for "cafe" marks "Café" as written.
 
-SEARCH_CONFIG = "simple"
 # ts_headline's marks: control characters, which evidence text never holds (core.text refuses them), so the
 # page can escape the text and then turn just these into <mark>.
 MARK_START, MARK_STOP = "\x1e", "\x1f"
@@ -164,48 +158,14 @@ SORTS = ("relevance", "newest", "oldest", "captured")
 SHORT_TEXT = 360  # characters: a text this short is shown whole in a search result, matches marked
 
 
-def _document():
-    return SearchVector(Unaccent("text"), config=SEARCH_CONFIG)
-
-
 def search_query(text: str) -> SearchQuery:
-    """The websearch query of `text` (str, as typed), accents taken off by the database."""
-    return SearchQuery(Unaccent(Value(text)), search_type="websearch", config=SEARCH_CONFIG)
-
-
-OWN_WORDS_SQL = (
-    "plainto_tsquery({config}, array_to_string(ARRAY("
-    "SELECT w FROM unnest(tsvector_to_array(to_tsvector({config}, COALESCE({doc}, '')))) AS w "
-    "WHERE unaccent(w) = ANY(tsvector_to_array(to_tsvector({config}, unaccent({q}))))), ' '))"
-)
-
-
-class _OwnWordsQuery(Func):
-    """A tsquery of the document's own words (accents as written) whose unaccented form is a word of the
-    search: ts_headline then marks "Café" for a search for "cafe", and shows the text as it was written."""
-
-    output_field = SearchQueryField()
-
-    def __init__(self, document, search):
-        super().__init__(document, search)
-
-    def as_sql(self, compiler, connection, **extra):
-        document, search = self.get_source_expressions()
-        doc_sql, doc_params = compiler.compile(document)
-        q_sql, q_params = compiler.compile(search)
-        # Only compiled SQL of our own expressions goes in (their values stay parameters).
-        sql = OWN_WORDS_SQL.format(config=f"'{SEARCH_CONFIG}'::regconfig", doc=doc_sql, q=q_sql)
-        return sql, (*doc_params, *q_params)
+    """The websearch query of `text` (str, as typed), in evidence's search configuration."""
+    return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
 
 
 def _headline(q: str, **options):
     return SearchHeadline(
-        "text",
-        _OwnWordsQuery(F("text"), Value(q)),
-        config=SEARCH_CONFIG,
-        start_sel=MARK_START,
-        stop_sel=MARK_STOP,
-        **options,
+        "text", search_query(q), config=SEARCH_CONFIG, start_sel=MARK_START, stop_sel=MARK_STOP, **options
     )
 
 
@@ -240,14 +200,14 @@ def evidence_search(
     if q:
         query = search_query(q)
         qs = qs.alias(text_length=Length("text")).annotate(
-            rank=SearchRank(_document(), query),
+            rank=SearchRank(F("search_vector"), query),
             # A short text is shown whole (fragments would drop its short words at their edges).
             headline=Case(
                 When(text_length__lte=SHORT_TEXT, then=_headline(q, highlight_all=True)),
                 default=_headline(q, **HEADLINE_OPTIONS),
             ),
         )
-        qs = qs.alias(document=_document()).filter(document=query)
+        qs = qs.filter(search_vector=query)
     if sort == "relevance" and q:
         return qs.order_by("-rank", "-created_at", "-id")
     if sort == "oldest":

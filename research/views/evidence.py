@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.forms import add_service_errors
 from accounts.selectors import current_workspace
+from core import tabular
 from core.errors import Conflict
 
 from .. import access, selectors, services
@@ -77,20 +78,14 @@ EXPORT_COLUMNS = (
     "external_id", "text", "kind", "participant", "captured_on", "source_link", "tags", "study",
 )  # fmt: skip
 TAG_SEPARATOR = "; "
-# A cell a spreadsheet would run as a formula starts with one of these: it is exported behind a "'" (as
-# is a cell that starts with "'" and then one of them, so an importer that drops one leading "'" before
-# these characters reads every cell back as it was).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_cell(value) -> str:
-    """A value as an exported cell: text as it is (never cut), dates in ISO form, formulas defused."""
+    """A value as an exported cell: text as it is (never cut), dates in ISO form, formulas defused
+    (core.tabular.guard_formula, which the import undoes)."""
     if value is None:
         return ""
-    text = value.isoformat() if isinstance(value, datetime.date) else str(value)
-    if text.startswith(FORMULA_START) or (text[:1] == "'" and text[1:2] and text[1] in FORMULA_START):
-        return "'" + text
-    return text
+    return tabular.guard_formula(value.isoformat() if isinstance(value, datetime.date) else str(value))
 
 
 class _Line:

@@ -240,3 +240,13 @@ def test_progress_is_reported_as_rows_are_read():
     seen = []
     tabular.parse_rows(table, {"text": 0}, (Column("text", "Text"),), progress=seen.append, every=10)
     assert seen == [10, 20]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["=SUM(A1)", "+1", "-x", "@cmd", "\tx", "'=x", "''=y", "'quoted'", "plain", "", "don't", "'"],
+)
+def test_formula_guard_round_trips_every_text(text):
+    guarded = tabular.guard_formula(text)
+    assert not guarded.startswith(tabular.FORMULA_START)  # no spreadsheet runs it
+    assert tabular.unguard_formula(guarded) == text

@@ -7,6 +7,7 @@ import codecs
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.urls import reverse
 
 from core import imports, tabular
 from core.models import ImportJob
@@ -214,3 +215,35 @@ def test_the_checks_run_the_same_queries_whatever_the_number_of_rows(
     # the study's access check, cards, journeys, stages, steps
     with django_assert_num_queries(5):
         assert EVIDENCE_IMPORT.check(parsed.records, target=job.target, user=editor) == []
+
+
+def test_an_export_imports_back_into_another_study_without_loss(client, editor, workspace, study, worker):
+    """The library's CSV export (research/views/evidence.py) is a file the import reads back exactly:
+    formulas defused and restored, line breaks, quotes, a tag holding a comma, the longest text."""
+    from research import services
+
+    texts = ['=SUM(A1) "quoted"\nsecond line', "'=kept as typed", "-3 points", "x" * 20_000]
+    for index, text in enumerate(texts):
+        services.evidence_create(
+            workspace_id=workspace.pk, by=editor, study=study.pk, text=text, kind="data_point",
+            participant=f"P0{index}", captured_on="2025-03-31", source_link="https://example.org/t?a=1&b=2",
+            external_id=f"x{index}", tags=["Pricing, EU", "Setup"],
+        )  # fmt: skip
+    client.force_login(editor)
+    response = client.get(reverse("research:evidence_export"), {"study": study.pk})
+    data = b"".join(response.streaming_content)
+    other = services.study_create(workspace_id=workspace.pk, by=editor, title="Copy", method="other")
+    job = imports.create_job(
+        importer=EVIDENCE_IMPORT, user=editor, target={"study": other.pk}, filename="export.csv", data=data
+    )
+    job = run(job, editor)
+    assert job.status == ImportJob.Status.DONE, job.errors
+
+    def fields(study_id):
+        return sorted(
+            (e.external_id, e.text, e.kind, e.participant, e.captured_on, e.source_link,
+             sorted(t.name for t in e.tags.all()))
+            for e in Evidence.objects.filter(study_id=study_id).prefetch_related("tags")
+        )  # fmt: skip
+
+    assert fields(other.pk) == fields(study.pk)
