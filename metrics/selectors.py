@@ -15,6 +15,9 @@ from decimal import Decimal
 from django.db.models import F, Window
 from django.db.models.functions import DenseRank
 
+# Activity: a lower app's model, read here because journeys.selectors has no filter by target yet.
+from journeys.models import Activity, Stage, Step
+
 from .models import VALUE_PLACES, Aggregation, Measurement, Metric, MetricShift
 
 QUANTUM = Decimal(1).scaleb(-VALUE_PLACES)
@@ -173,3 +176,50 @@ def shift_list(*, journey_id: int):
         .select_related("metric")
         .order_by("-detected_at", "-pk")
     )
+
+
+# ---------------------------------------------------------------------------------------------- pages
+
+
+def responses_of(components: dict) -> int | None:
+    """How many answered, from a measurement's counts: `responses`, else promoters + passives +
+    detractors, else the denominator; None when the counts do not say."""
+    return _responses(components)
+
+
+def measurement_rows(*, metric_id: int):
+    """A metric's measurements for its page's table, newest period first, with who entered them (one
+    query per page of rows)."""
+    return measurement_list(metric_id=metric_id).select_related("entered_by")
+
+
+def metric_shifts(*, metric_id: int, limit: int = 20) -> list[MetricShift]:
+    """A metric's recorded shifts, newest period first (at most `limit`; one query)."""
+    return list(MetricShift.objects.filter(metric_id=metric_id).order_by("-period_end", "-pk")[:limit])
+
+
+def metric_activity(*, journey_id: int, metric_id: int, limit: int = 20):
+    """The journey's activity lines about this metric (created, changed, moved), newest first, with who
+    made them (at most `limit`; one query). Measurements are recorded per journey, not per metric: the
+    measurements table says who entered each value."""
+    return list(
+        Activity.objects.filter(journey_id=journey_id, target_type="metric", target_id=metric_id)
+        .select_related("actor")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def metric_places(*, journey_id: int) -> list[tuple[str, str]]:
+    """Where a metric of the journey can sit, for a form's choice: ("journey", …), then each stage
+    ("stage:<id>") followed by its steps ("step:<id>"), in map order. Two queries."""
+    stages = {s.pk: s for s in Stage.objects.filter(journey_id=journey_id).order_by("position", "pk")}
+    steps: dict[int, list] = {}
+    for step in (
+        Step.objects.filter(journey_id=journey_id).order_by("position", "pk").only("pk", "title", "stage_id")
+    ):
+        steps.setdefault(step.stage_id, []).append(step)
+    out = [("journey", "The journey as a whole")]
+    for stage in stages.values():
+        out.append((f"stage:{stage.pk}", f"Stage: {stage.title}"))
+        out.extend((f"step:{step.pk}", f"— Step: {step.title}") for step in steps.get(stage.pk, []))
+    return out

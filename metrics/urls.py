@@ -1,16 +1,19 @@
-"""The routes of metrics: its pages (namespace `metrics`) and its API (`metrics-api`, metrics/api/urls.py),
-included from config/urls.py with one line."""
+"""The pages of metrics (namespace `metrics`); its API is metrics/api/urls.py (`metrics-api`)."""
 
-from django.urls import include, path
+from django.urls import path
 
-from . import views
+from .views import help as help_pages
+from .views import imports, journeys, metrics
 
-pages = (
-    [path("journeys/<int:pk>/metrics/import/", views.measurements_import, name="import")],
-    "metrics",
-)
+app_name = "metrics"
 
 urlpatterns = [
-    path("", include(pages)),
-    path("api/v1/", include("metrics.api.urls")),
+    path("journeys/<int:pk>/", journeys.journey_metrics, name="journey"),
+    path("journeys/<int:pk>/new/", metrics.metric_create, name="metric_create"),
+    path("journeys/<int:pk>/import/", imports.measurements_import, name="import"),
+    path("<int:pk>/", metrics.metric_detail, name="metric"),
+    path("<int:pk>/edit/", metrics.metric_edit, name="metric_edit"),
+    path("<int:pk>/delete/", metrics.metric_delete, name="metric_delete"),
+    path("<int:pk>/measurements/", metrics.measurement_add, name="measurement_add"),
+    path("help/", help_pages.metrics_help, name="help"),
 ]

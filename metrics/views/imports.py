@@ -8,8 +8,8 @@ from django.views.decorators.http import require_http_methods
 
 from core import imports, tabular
 
-from . import access
-from .imports import MEASUREMENTS
+from .. import access
+from ..imports import MEASUREMENTS
 
 
 class UploadForm(forms.Form):

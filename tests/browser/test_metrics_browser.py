@@ -1,0 +1,150 @@
+"""Metrics pages in the browser: an editor adds a metric to a step, adds a measurement on its page, and
+sees the value, the status and the journey's health change; the explanation opens. axe-core finds nothing
+on the journey's metrics page, a metric's page and the help page, on a desktop and on a phone. The pages
+run under the real Content-Security-Policy (the chart's stylesheet carries the nonce): no CSP report.
+Screenshots go to artifacts/screenshots/ and /work/notes/shots/metrics-*.png when that folder exists."""
+
+import shutil
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from metrics import services
+from metrics.models import Metric
+from tests import factories
+
+from .axe import assert_accessible
+
+PHONE = {"width": 390, "height": 844}
+NOTES_SHOTS = Path("/work/notes/shots")
+
+
+def _shot(page, screenshot, name, *, full_page=False):
+    path = screenshot(page, name, full_page=full_page)
+    if NOTES_SHOTS.is_dir():
+        shutil.copy(path, NOTES_SHOTS / f"{name}.png")
+
+
+def _months(n, start=(2024, 1)):
+    year, month = start
+    out = []
+    for _ in range(n):
+        out.append(date(year, month, 1))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def _metrics(journey, admin):
+    """A lived-in journey, 18 months: CSAT on a stage, NPS on a step (from counts), journey drop-off."""
+    stage = journey.stages.order_by("position").first()
+    step = journey.steps.order_by("stage__position", "position").last()
+    csat = services.metric_create(
+        journey_id=journey.pk, by=admin, stage=stage.pk, name="Onboarding CSAT", kind="csat"
+    )
+    nps = services.metric_create(
+        journey_id=journey.pk, by=admin, step=step.pk, name="Relationship NPS", kind="nps", weight=2
+    )
+    drop = services.metric_create(
+        journey_id=journey.pk,
+        by=admin,
+        name="Checkout drop-off",
+        kind="drop_off_rate",
+        target_value=Decimal(20),
+    )
+    months = _months(18)
+    items = []
+    for i, day in enumerate(months):
+        items.append({"metric": csat.pk, "date": day, "value": Decimal(74 + (i % 5) + i // 4)})
+        items.append(
+            {"metric": drop.pk, "date": day, "value": Decimal(18 + (i % 3)) + (Decimal(6) if i == 17 else 0)}
+        )
+        p, d = 40 + i, 20 + (i % 4)
+        items.append(
+            {"metric": nps.pk, "date": day, "components": {"promoters": p, "passives": 30, "detractors": d}}
+        )
+    services.measurements_upsert(journey_id=journey.pk, by=admin, items=items)
+    return step
+
+
+def test_add_a_metric_and_a_measurement_and_see_health_change(
+    new_page, sign_in, workspace, admin, editor, screenshot
+):
+    journey = factories.make_journey(workspace, by=admin, title="Self-serve onboarding")
+    factories.make_map(journey, stages=3, steps_per_stage=2, lanes=3, cards=6)
+    step = _metrics(journey, admin)
+    first_step = journey.steps.order_by("stage__position", "position").first()
+
+    page = new_page()  # the real CSP: the chart's <style> must carry the page's nonce
+    csp_errors = []
+    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+    sign_in(page, editor.username, factories.PASSWORD)
+    url = reverse("metrics:journey", args=[journey.pk])
+    page.goto(url)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Self-serve onboarding: metrics")
+    health = page.locator(".mx-health .mx-score")
+    before = health.inner_text()
+    _shot(page, screenshot, "metrics-journey-desktop", full_page=True)
+
+    # Add a metric to the first step.
+    page.get_by_role("link", name="Add metric", exact=True).first.click()
+    page.get_by_label("Name").fill("Setup completion")
+    page.get_by_label("Measures").select_option(f"step:{first_step.pk}")
+    page.get_by_label("Kind").select_option("conversion_rate")
+    page.locator("#id_target_value").fill("60")
+    page.get_by_role("button", name="Add metric").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Setup completion")
+    expect(page.get_by_text("No measurements yet.")).to_be_visible()
+
+    # Add a measurement: 45 % against a target of 60 → off track.
+    page.locator("#id_period_start").fill("2025-06-30")
+    page.locator("#id_value").fill("45")
+    page.get_by_role("button", name="Add measurement").click()
+    expect(page.get_by_role("status")).to_contain_text("Measurement for 30 Jun 2025 recorded.")
+    expect(page.locator(".mx-facts .mx-value")).to_have_text("45 %")
+    expect(page.locator(".mx-facts .mx-status")).to_have_text("Off track")
+    expect(page.locator("table.mx-table tbody tr")).to_have_count(1)
+
+    # The journey's health moved, and the explanation names the new metric with its rule.
+    page.goto(url)
+    expect(health).not_to_have_text(before)
+    page.get_by_text("Explain this score").click()
+    line = page.locator(".mx-explain__table tr").filter(has_text="Setup completion")
+    expect(line).to_contain_text("45 < off track 54")
+    expect(line).to_contain_text("Off track")
+    _shot(page, screenshot, "metrics-journey-explained-desktop", full_page=True)
+
+    # A metric's page with its chart.
+    nps = Metric.objects.get(name="Relationship NPS")
+    page.goto(reverse("metrics:metric", args=[nps.pk]))
+    expect(page.locator("svg.metric-chart")).to_be_visible()
+    _shot(page, screenshot, "metrics-metric-desktop", full_page=True)
+    assert not csp_errors, csp_errors
+
+    # axe-core (a context that bypasses the CSP to inject it).
+    checker = new_page(bypass_csp=True)
+    sign_in(checker, editor.username, factories.PASSWORD)
+    checker.goto(url)
+    checker.get_by_text("Explain this score").click()
+    assert_accessible(checker, "a journey's metrics page (explanation open)")
+    checker.goto(reverse("metrics:metric", args=[nps.pk]))
+    assert_accessible(checker, "a metric's page")
+    checker.goto(reverse("metrics:metric_edit", args=[nps.pk]))
+    assert_accessible(checker, "a metric's edit form")
+    checker.goto(reverse("metrics:help"))
+    assert_accessible(checker, "the metrics help page")
+
+    phone = new_page(bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True)
+    sign_in(phone, editor.username, factories.PASSWORD)
+    phone.goto(url)
+    assert_accessible(phone, "a journey's metrics page on a phone")
+    _shot(phone, screenshot, "metrics-journey-phone", full_page=True)
+    phone.goto(reverse("metrics:metric", args=[nps.pk]))
+    assert_accessible(phone, "a metric's page on a phone")
+    _shot(phone, screenshot, "metrics-metric-phone-top")
+    _shot(phone, screenshot, "metrics-metric-phone", full_page=True)
+    phone.locator("#table-title").scroll_into_view_if_needed()
+    _shot(phone, screenshot, "metrics-metric-phone-table")
+    assert step  # the NPS sits on the journey's last step
