@@ -304,3 +304,21 @@ def test_help_page_comes_from_the_rules(client, viewer, monkeypatch):
     monkeypatch.setattr(health, "POINTS", {**health.POINTS, health.Status.AT_RISK: 40})
     page = _page(client.get(reverse("metrics:help")))
     assert "<strong>20 %</strong>" in page and "(2×40 + 1×100 + 1×0) / 4 = <strong>45</strong>" in page
+
+
+def test_forms_follow_the_text_rules(client, editor, journey, csat):
+    client.force_login(editor)
+    url = reverse("metrics:metric_create", args=[journey.pk])
+    page = _page(client.get(url))
+    assert "maxlength" not in page and f'data-max-chars="{Metric._meta.get_field("name").max_length}"' in page
+    base = {"place": "journey", "kind": "csat", "weight": "1", "source": "manual"}
+    assert "A metric needs a name." in _page(client.post(url, {**base, "name": "\u200b \u2060"}))
+    limit = Metric._meta.get_field("name").max_length
+    long = _page(client.post(url, {**base, "name": "x" * (limit + 1)}))
+    assert f"At most {limit:,} characters (you have {limit + 1:,})." in long
+    assert "one line" in _page(client.post(url, {**base, "name": "two\nlines"})).lower()
+    # A segment is one line too, on the measurement form.
+    add = reverse("metrics:measurement_add", args=[csat.pk])
+    page = _page(client.post(add, {"period_start": "2025-01-01", "value": "80", "segment": "EU\nUS"}))
+    assert "one line" in page.lower()
+    assert Metric.objects.count() == 1 and not Measurement.objects.exists()
