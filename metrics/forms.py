@@ -22,6 +22,7 @@ from .models import (
 )
 
 SELECT = {"class": "select"}
+DECIMALS = ("target_value", "good_threshold", "off_track_threshold")
 DATE = {"type": "date"}
 
 
@@ -141,8 +142,12 @@ class MetricForm(VersionedForm):
             if metric.stage_id
             else "journey"
         )
+        values = {name: getattr(metric, name) for name in cls.FIELDS}
+        for name in DECIMALS:  # as typed ("15", not "15.000000"): shown so, and compared so when merging
+            if values[name] is not None:
+                values[name] = f"{values[name].normalize():f}"
         return {
-            **{name: getattr(metric, name) for name in cls.FIELDS},
+            **values,
             "place": place,
             "owner": metric.owner_id,
             "expected_version": metric.version,

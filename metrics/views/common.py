@@ -104,3 +104,56 @@ def can_edit(journey) -> bool:
 def follow(request, journey) -> None:
     """Opening a page of another of the person's workspaces makes it the current one (no query)."""
     follow_workspace(request, journey.workspace_id, journey.role)
+
+
+# ---------------------------------------------------------------------------------------------- stale forms
+# An edit form carries the values it was opened with (`base_<field>`). When someone else saved meanwhile,
+# each field is merged as the journey settings page does (journeys/views/journeys.py; research has the same
+# in research/views/common.py: a candidate for core): what only this person changed goes over the newer
+# version, what only the other person changed stays theirs, and only a field both changed is left for this
+# person to decide (a clash).
+
+
+def form_value(value) -> str:
+    """A field's value as a form posts it, for comparing: dates in ISO form, line breaks and outer spaces
+    aside, None as ""."""
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value).replace("\r\n", "\n").strip()
+
+
+def base_values(initial: dict, posted=None) -> dict:
+    """The base_* values an edit form carries: those it was posted with, else the row's own."""
+    posted = posted or {}
+    return {
+        name: posted.get(f"base_{name}", form_value(value))
+        for name, value in initial.items()
+        if name != "expected_version"
+    }
+
+
+def merge_stale(posted, current: dict, version: int) -> tuple[dict, list[str]]:
+    """A stale form (`posted`, a QueryDict) merged per field with the row as it is now (`current`: the
+    form's initial values of it, at `version`): (the data to save or show, the names of the fields both
+    people changed). The merged data's base becomes the current row."""
+    data = posted.copy()
+    clashes = []
+    for name, value in current.items():
+        if name == "expected_version" or name not in posted:
+            continue
+        theirs, mine = form_value(value), form_value(posted.get(name))
+        base = posted.get(f"base_{name}")
+        if base is not None and mine == form_value(base):
+            data[name] = theirs  # untouched here: theirs stands
+        elif theirs != mine and (base is None or theirs != form_value(base)):
+            clashes.append(name)
+        data[f"base_{name}"] = theirs
+    data["expected_version"] = version
+    return data, clashes
+
+
+def labels_of(form, names) -> list[str]:
+    """The fields' labels in lower case, for "you both changed the name and the target"."""
+    return [str(form.fields[name].label or name).lower() for name in names]

@@ -19,7 +19,7 @@ from journeys.models import Journey
 from .. import access, charts, health, selectors, services
 from ..forms import MeasurementForm, MetricDeleteForm, MetricForm
 from ..models import Component, Measurement, Source
-from .common import can_edit, follow, metric_row, value_text
+from .common import base_values, can_edit, follow, labels_of, merge_stale, metric_row, value_text
 
 CHART_PERIODS = 36  # the chart's recent periods; the table pages through all of them
 PAGE_SIZE = 50  # measurements a page of the table
@@ -161,53 +161,42 @@ def metric_create(request, pk):
     )
 
 
-def differing(form, theirs: dict) -> list[str]:
-    """The labels of the fields where the current row differs from what the person posted."""
-    out = []
-    for name, value in theirs.items():
-        if name == "expected_version" or name not in form.cleaned_data:
-            continue
-        mine = form.cleaned_data[name]
-        if name == "owner":
-            mine = getattr(mine, "pk", mine)
-        if (mine or None) != (value or None) and str(mine or "") != str(value or ""):
-            out.append(str(form.fields[name].label or name).lower())
-    return out
-
-
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def metric_edit(request, pk):
-    """Edit a metric. A form opened before someone else saved answers with the conflict (409: who, when,
-    which fields differ) and saves nothing until the person saves again."""
+    """Edit a metric. A form opened before someone else saved is merged per field with their version
+    (common.merge_stale); only fields both changed are left for the person to decide (answered 409)."""
     metric = access.metric_for(request.user, pk, need=access.EDIT)
     journey = metric.journey
     follow(request, journey)
-    form = _form(
-        request, journey, initial=MetricForm.initial_of(metric), creating=False, data=request.POST or None
-    )
-    conflict, differ = None, []
+    initial = MetricForm.initial_of(metric)
+    form = _form(request, journey, initial=initial, creating=False, data=request.POST or None)
+    base = base_values(initial, request.POST)
+    conflict, clashes = None, []
     if request.method == "POST" and form.is_valid():
-        try:
-            services.metric_update(
-                metric_id=metric.pk,
-                by=request.user,
-                expected_version=form.cleaned_data["expected_version"],
-                **form.metric_fields(),
-            )
-        except Conflict as exc:
-            conflict = exc.current
-            theirs = MetricForm.initial_of(conflict)
-            differ = differing(form, theirs)
-            data = request.POST.copy()
-            data["expected_version"] = conflict.version
-            form = _form(request, journey, initial=theirs, creating=False, data=data)
-            form.is_valid()
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Metric saved.")
-            return redirect("metrics:metric", pk=metric.pk)
+        expected = form.cleaned_data["expected_version"]
+        for _attempt in range(3):  # someone may save again between our reads: merge again
+            try:
+                services.metric_update(
+                    metric_id=metric.pk, by=request.user, expected_version=expected, **form.metric_fields()
+                )
+            except Conflict as exc:
+                conflict = exc.current
+                theirs = MetricForm.initial_of(conflict)
+                data, clashes = merge_stale(request.POST, theirs, conflict.version)
+                form = _form(request, journey, initial=theirs, creating=False, data=data)
+                base = base_values(theirs)
+                if clashes or not form.is_valid():
+                    form.is_valid()
+                    break
+                expected = conflict.version
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+                break
+            else:
+                merged = " (merged with changes saved meanwhile)" if conflict is not None else ""
+                messages.success(request, f"Metric saved{merged}.")
+                return redirect("metrics:metric", pk=metric.pk)
     return render(
         request,
         "metrics/metric_form.html",
@@ -215,8 +204,9 @@ def metric_edit(request, pk):
             "form": form,
             "journey": journey,
             "metric": metric,
+            "base": base,
             "conflict": conflict,
-            "differ": differ,
+            "clashes": labels_of(form, clashes),
             "tolerance": TOLERANCE,
         },
         status=409 if conflict is not None else 200,

@@ -185,28 +185,50 @@ def test_create_metric(client, editor, journey, step):
     assert Metric.objects.count() == 1
 
 
-def test_stale_edit_answers_with_the_conflict(client, editor, admin, csat):
+def _form_data(page: str) -> dict:
+    """The values an edit page's form posts as it is (inputs, selected options, textareas)."""
+    data = {
+        name: value
+        for name, value in re.findall(
+            r'<input type="(?:hidden|text|number|date)" name="([^"]+)"(?: value="([^"]*)")?', page
+        )
+    }
+    for name, body in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected>', body)
+        data[name] = chosen.group(1) if chosen else ""
+    for name, text in re.findall(r'<textarea name="([^"]+)"[^>]*>\n?(.*?)</textarea>', page, re.S):
+        data[name] = text
+    return data
+
+
+def test_stale_edit_is_merged_per_field_and_a_clash_answers_409(client, editor, admin, csat):
     client.force_login(editor)
     url = reverse("metrics:metric_edit", args=[csat.pk])
-    form = _page(client.get(url))
-    assert 'name="expected_version" value="1"' in form
-    services.metric_update(metric_id=csat.pk, by=admin, expected_version=1, name="CSAT (support)")
-    posted = {
-        "name": "Customer satisfaction", "place": f"stage:{csat.stage_id}", "kind": "csat", "unit": "percent",
-        "direction": "higher", "aggregation": "csat_share", "weight": "1", "source": "manual",
-        "expected_version": "1",
-    }  # fmt: skip
-    response = client.post(url, posted)
+    opened = _form_data(_page(client.get(url)))
+    assert opened["expected_version"] == "1" and opened["base_name"] == "CSAT" and opened["weight"] == "1"
+    # Someone else changes the weight and the target meanwhile; this person changes only the name: merged.
+    services.metric_update(metric_id=csat.pk, by=admin, weight=3, target_value=Decimal("85.5"))
+    response = client.post(url, {**opened, "name": "Customer satisfaction"})
+    assert response.status_code == 302
+    csat.refresh_from_db()
+    assert (csat.name, csat.weight, csat.target_value, csat.version) == ("Customer satisfaction", 3, 85.5, 3)
+    # Both change the name: nothing saved, 409 naming the field, the form keeps this person's value.
+    opened = _form_data(_page(client.get(url)))
+    assert opened["target_value"] == "85.5"
+    services.metric_update(metric_id=csat.pk, by=admin, name="CSAT (support)")
+    response = client.post(url, {**opened, "name": "CSAT (all)"})
     page = response.content.decode()
     assert response.status_code == 409
-    assert "Alice Admin</bdi> changed this metric while you were editing" in page and "the name" in page
-    assert 'name="expected_version" value="2"' in page and 'value="Customer satisfaction"' in page
+    assert "Alice Admin</bdi> changed this metric while you were editing" in page
+    assert "you both changed\n  the name." in page
+    assert 'name="expected_version" value="5"' not in page and 'name="expected_version" value="4"' in page
+    assert 'value="CSAT (all)"' in page and 'name="base_name" value="CSAT (support)"' in page
     csat.refresh_from_db()
-    assert csat.name == "CSAT (support)" and csat.version == 2
-    # Saving again puts it over theirs.
-    assert client.post(url, {**posted, "expected_version": "2"}).status_code == 302
+    assert csat.name == "CSAT (support)" and csat.version == 4
+    # Saving the shown form again puts this person's name over theirs.
+    assert client.post(url, _form_data(page)).status_code == 302
     csat.refresh_from_db()
-    assert csat.name == "Customer satisfaction" and csat.version == 3
+    assert csat.name == "CSAT (all)" and csat.version == 5
 
 
 def test_delete_says_what_goes(client, editor, admin, journey, csat):
