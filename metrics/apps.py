@@ -9,8 +9,9 @@ class MetricsConfig(AppConfig):
     def ready(self):
         # The CSV import of measurements, through core's shared import machinery (core/imports.py).
         # The map's overlay provider (metrics/overlays.py) is registered by the lead, not here yet.
-        from core import imports
+        from core import demo, imports
 
         from .imports import MEASUREMENTS
 
         imports.register(MEASUREMENTS)
+        demo.register("metrics", "metrics.demo.load")

@@ -7,8 +7,9 @@ class ResearchConfig(AppConfig):
     verbose_name = "Research evidence"
 
     def ready(self):
-        from core import imports
+        from core import demo, imports
 
         from .imports import EVIDENCE_IMPORT
 
         imports.register(EVIDENCE_IMPORT)
+        demo.register("research", "research.demo.load")

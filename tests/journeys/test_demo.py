@@ -7,6 +7,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from accounts.models import Membership, Team, Workspace
+from core import demo as demo_registry
 from journeys import demo
 from journeys.models import (
     EMOTION_MAX,
@@ -25,6 +26,18 @@ from journeys.models import (
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _journeys_demo_alone():
+    """These tests are about journeys' demo: the demo loaders of the apps above journeys (core/demo.py)
+    are left out here, and tested in tests/test_demo_apps.py."""
+    registered = demo_registry.loaders()
+    for name, _loader in registered:
+        demo_registry.unregister(name)
+    yield
+    for name, loader in registered:
+        demo_registry.register(name, loader)
 
 
 def load() -> str:

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db.models import Count
 
+from core import demo as demo_registry
 from journeys import demo
 from journeys.models import Card
 
@@ -10,8 +11,9 @@ from journeys.models import Card
 class Command(BaseCommand):
     help = (
         "Load the demo workspace “Northwind Analytics” (people, teams, a mid-market lifecycle with "
-        "sub-journeys, a future state and a confidential journey). Running it again changes nothing and "
-        "prints the logins. The demo passwords are public: never load the demo on a shared instance."
+        "sub-journeys, a future state and a confidential journey), then what the apps above journeys add "
+        "to it (core/demo.py). Running it again changes nothing and prints the logins. The demo passwords "
+        "are public: never load the demo on a shared instance."
     )
 
     def handle(self, *args, **options):
@@ -30,6 +32,12 @@ class Command(BaseCommand):
                 f"The demo workspace “{result.workspace.name}” already exists ({journeys} journeys, "
                 f"{cards} cards): nothing changed."
             )
+        # The apps above journeys add their part (core/demo.py): one line each.
+        loaders = demo_registry.loaders()
+        if loaders:
+            by_title = {journey.title: journey for journey in result.workspace.journeys.all()}
+            for _name, loader in loaders:
+                self.stdout.write(loader(workspace=result.workspace, journeys=by_title))
         rows = [("username", "password", "role")] + [
             (spec.username, password or "(kept: the account has its own password)", spec.role)
             for spec, password in result.users
