@@ -135,6 +135,7 @@ def test_add_a_metric_and_a_measurement_and_see_health_change(
     assert_accessible(checker, "a metric's edit form")
     checker.goto(reverse("metrics:help"))
     assert_accessible(checker, "the metrics help page")
+    _shot(checker, screenshot, "metrics-help-desktop", full_page=True)
 
     phone = new_page(bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True)
     sign_in(phone, editor.username, factories.PASSWORD)
