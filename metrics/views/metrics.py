@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import add_service_errors
@@ -36,13 +37,11 @@ def _components(components: dict) -> str:
     return ", ".join(f"{label}: {comps[key]:,}" for key, label in COMPONENT_LABELS.items() if key in comps)
 
 
-def _detail(request, metric, form=None, status=200):
-    """The metric's page (also shown again, with its errors, by a measurement that was refused)."""
-    journey = metric.journey
-    h = health.metrics_health([metric], periods=CHART_PERIODS)[metric.pk]
-    page = Paginator(selectors.measurement_rows(metric_id=metric.pk), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+def _measurements(request, metric) -> dict:
+    """The page of the metric's measurements that `?page=` asks for, as the table shows them (two
+    queries: the count and the rows)."""
+    paginator = Paginator(selectors.measurement_rows(metric_id=metric.pk), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
     unit = metric.unit_text()
     rows = [
         {
@@ -55,7 +54,21 @@ def _detail(request, metric, form=None, status=200):
         }
         for m in page.object_list
     ]
+    return {"page": page, "rows": rows}
+
+
+def _detail(request, metric, form=None, status=200):
+    """The metric's page (also shown again, with its errors, by a measurement that was refused)."""
+    journey = metric.journey
     editable = can_edit(journey)
+    table = _measurements(request, metric)
+    if request.method == "GET" and request.htmx and not request.htmx.history_restore_request:
+        # The pager asks for the next page of the table only.
+        context = {"metric": metric, "journey": journey, "can_edit": editable, **table}
+        response = render(request, "metrics/_measurements.html", context)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+    h = health.metrics_health([metric], periods=CHART_PERIODS)[metric.pk]
     if form is None and editable:
         form = MeasurementForm()
     context = {
@@ -65,16 +78,17 @@ def _detail(request, metric, form=None, status=200):
         "h": h,
         # str(): django-csp's lazy nonce is falsy until read, and reading it puts it in the header.
         "chart": charts.line_chart(h, nonce=str(request.csp_nonce)),
-        "page": page,
-        "rows": rows,
+        **table,
         "shifts": selectors.metric_shifts(metric_id=metric.pk),
         "activity": selectors.metric_activity(journey_id=journey.pk, metric_id=metric.pk),
         "can_edit": editable,
         "form": form,
-        "unit": unit,
+        "unit": metric.unit_text(),
         "where": _where(metric),
     }
-    return render(request, "metrics/metric_detail.html", context, status=status)
+    response = render(request, "metrics/metric_detail.html", context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _where(metric) -> str:

@@ -117,6 +117,12 @@ def test_metric_page_queries_do_not_grow(client, django_assert_num_queries, view
         large = _page(client.get(url))
     assert "10 rows" in small and "10000 rows" in large
     assert "Page 1 of 200" in large
+    # The pager fetches just the table's next page (HTMX): session, user, the metric's journey with
+    # access, the metric, memberships (to follow the workspace), the count and the page of measurements.
+    with django_assert_num_queries(7):
+        part = _page(client.get(url, {"page": 2}, headers={"HX-Request": "true"}))
+    assert "<html" not in part and "Page 2 of 200" in part and 'hx-target="#measurements"' in part
+    assert part.count("<tr>") == 51  # the header row and 50 measurements
 
 
 def test_metric_page_chart_table_shifts_and_history(client, viewer, admin, journey):
