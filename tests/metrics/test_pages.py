@@ -350,3 +350,21 @@ def test_forms_follow_the_text_rules(client, editor, journey, csat):
     page = _page(client.post(add, {"period_start": "2025-01-01", "value": "80", "segment": "EU\nUS"}))
     assert "one line" in page.lower()
     assert Metric.objects.count() == 1 and not Measurement.objects.exists()
+
+
+def test_form_and_help_pages_queries(client, django_assert_num_queries, editor, admin, journey, csat):
+    record(csat, admin, range(70, 90))
+    client.force_login(editor)
+    # session, user, the journey with access, memberships, its stages, its steps, who sees it (owners)
+    with django_assert_num_queries(7):
+        _page(client.get(reverse("metrics:metric_create", args=[journey.pk])))
+    # session, user, the metric's journey with access, the metric, memberships, stages, steps, owners
+    with django_assert_num_queries(8):
+        _page(client.get(reverse("metrics:metric_edit", args=[csat.pk])))
+    # session, user, the metric's journey with access, the metric, memberships, its measurements and
+    # shifts counted
+    with django_assert_num_queries(7):
+        assert "20 measurements" in _page(client.get(reverse("metrics:metric_delete", args=[csat.pk])))
+    # session, user, memberships, the workspace's shift settings
+    with django_assert_num_queries(4):
+        _page(client.get(reverse("metrics:help")))
