@@ -28,4 +28,6 @@ app.conf.beat_scheduler = "config.celery:BeatScheduler"
 app.conf.beat_schedule = {
     # Uploaded files of imports nobody finished (core/imports.py): deleted after a week.
     "purge-unfinished-imports": {"task": "core.purge_imports", "schedule": 24 * 60 * 60},
+    # Sharp metric changes (metrics/shifts.py), nightly; each import and API push also scans its journey.
+    "scan-metric-shifts": {"task": "metrics.scan_shifts", "schedule": 24 * 60 * 60},
 }

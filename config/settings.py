@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "accounts",
     "journeys",
     "research",
+    "metrics",
 ]
 
 MIDDLEWARE = [

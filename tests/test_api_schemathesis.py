@@ -29,6 +29,7 @@ from accounts.models import Role
 from journeys import services
 from journeys.models import Card, Lane, Stage, Step
 from journeys.services import comments, structure, versioning
+from metrics import services as metrics
 from research import services as research
 
 from . import factories
@@ -92,6 +93,7 @@ def api_data(db):
     )
     link = research.link_create(evidence_id=evidence.pk, by=admin, card=card.pk)
     tag = research.tag_create(workspace_id=workspace.pk, by=admin, name="Pricing")
+    metric = metrics.metric_create(journey_id=journey.pk, by=admin, name="Onboarding CSAT", kind="csat")
     ids = {
         "workspaces": workspace.pk,
         "journeys": journey.pk,
@@ -109,6 +111,7 @@ def api_data(db):
         "evidence": evidence.pk,
         "evidence-links": link.pk,
         "research-tags": tag.pk,
+        "metrics": metric.pk,
     }
     return {"token": Token.objects.create(user=admin).key, "ids": ids}
 

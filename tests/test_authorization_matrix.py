@@ -68,6 +68,7 @@ media patterns (only present when DEBUG serves files). Every other pattern must 
 import functools
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -83,6 +84,7 @@ from core import imports
 from journeys import services as journey_services
 from journeys.services import comments as journey_comments
 from journeys.services import structure, versioning
+from metrics import services as metrics_services
 from research import services as research_services
 
 from .checks import VOLATILE_TABLES, database_changes, database_rows, database_tables, url_routes
@@ -117,6 +119,7 @@ API_LIST = (401, 200, 200, 200, 200, 200)  # lists filter by visibility: outside
 RESEARCH_CREATE = (401, 404, 403, 201, 403, 201)
 RESEARCH_EDIT = (401, 404, 403, 200, 403, 200)
 RESEARCH_DELETE = (401, 404, 403, 204, 403, 204)
+RESEARCH_PAGE_WRITE = (302, 404, 403, 200, 403, 200)  # a research write page (its form, or the form again)
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Every method tried on every route: those a row does not list must answer 405 (HEAD is GET's, see below).
@@ -988,6 +991,267 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "research-api:card-confidence": [
         Case("GET", kw(pk="emotion_card.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
     ],
+    # ---- Research pages (research/views/). The library and studies list are the current workspace's (the
+    # outsider sees their own); an item or study of the workspace is 404 to outsiders; writing needs the
+    # editor or admin role (the manager is a viewer by role: 403). A card's evidence panel is its journey's:
+    # read by who sees it, linking with edit on it.
+    "research:evidence": [
+        Case("GET", expect=PAGE_MEMBER),
+        Case("GET", expect=PAGE_MEMBER, query={"q": "invoice"}, headers={"HX-Request": "true"}, label="htmx"),
+    ],
+    "research:evidence_export": [Case("GET", expect=PAGE_MEMBER, query={"q": "invoice", "linked": "yes"})],
+    "research:evidence_create": [
+        Case("GET", expect=(302, 200, 403, 200, 403, 200)),
+        # The outsider adds to their own workspace (their current one).
+        Case(
+            "POST", data={"text": "Added on the page", "kind": "quote"}, expect=(302, 302, 403, 302, 403, 302)
+        ),
+    ],
+    "research:evidence_detail": [Case("GET", kw(pk="evidence.pk"), expect=PAGE_VIEW)],
+    "research:evidence_edit": [
+        Case("GET", kw(pk="evidence.pk"), expect=RESEARCH_PAGE_WRITE),
+        Case("POST", kw(pk="evidence.pk"), data={}, expect=RESEARCH_PAGE_WRITE, form_again=True),
+        Case(
+            "POST",
+            kw(pk="evidence.pk"),
+            data=lambda o: {"text": "Changed", "kind": "quote", "expected_version": o.evidence.version},
+            expect=(302, 404, 403, 302, 403, 302),
+            label="save",
+        ),
+    ],
+    "research:evidence_delete": [
+        Case("GET", kw(pk="evidence.pk"), expect=RESEARCH_PAGE_WRITE),
+        Case(
+            "POST",
+            kw(pk="evidence.pk"),
+            data=lambda o: {"expected_version": o.evidence.version},
+            expect=(302, 404, 403, 302, 403, 302),
+        ),
+    ],
+    "research:studies": [Case("GET", expect=PAGE_MEMBER)],
+    "research:study_create": [
+        Case("GET", expect=(302, 200, 403, 200, 403, 200)),
+        Case("POST", data={"title": "Page study", "method": "survey"}, expect=(302, 302, 403, 302, 403, 302)),
+    ],
+    "research:study": [
+        Case("GET", kw(pk="study.pk"), expect=PAGE_VIEW),
+        Case(
+            "GET",
+            kw(pk="study.pk"),
+            expect=PAGE_VIEW,
+            query={"q": "invoice"},
+            headers={"HX-Request": "true"},
+            label="htmx",
+        ),
+    ],
+    "research:study_edit": [
+        Case("GET", kw(pk="study.pk"), expect=RESEARCH_PAGE_WRITE),
+        Case("POST", kw(pk="study.pk"), data={}, expect=RESEARCH_PAGE_WRITE, form_again=True),
+    ],
+    "research:study_delete": [
+        Case("GET", kw(pk="study.pk"), expect=RESEARCH_PAGE_WRITE),
+        Case(
+            "POST",
+            kw(pk="study.pk"),
+            data=lambda o: {"expected_version": o.study.version, "confirm": "on"},
+            expect=(302, 404, 403, 302, 403, 302),
+        ),
+    ],
+    # The lead's import page (research/views/imports.py): no file sent shows the form again, nothing read.
+    "research:study_import": [
+        Case("GET", kw(pk="study.pk"), expect=RESEARCH_PAGE_WRITE),
+        Case("POST", kw(pk="study.pk"), data={}, expect=RESEARCH_PAGE_WRITE, form_again=True),
+    ],
+    "research:card_evidence": [
+        Case("GET", kw(card_id="emotion_card.pk"), expect=PAGE_VIEW, restricted=PAGE_VIEW_RESTRICTED),
+        Case(
+            "GET",
+            kw(card_id="emotion_card.pk"),
+            query={"q": "invoice"},
+            headers={"HX-Request": "true"},
+            expect=PAGE_VIEW,
+            restricted=PAGE_VIEW_RESTRICTED,
+            label="htmx",
+        ),
+        Case(
+            "POST",
+            kw(card_id="emotion_card.pk"),
+            data=lambda o: {"action": "link", "evidence": o.evidence.pk, "stance": "supports"},
+            headers={"HX-Request": "true"},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+        ),
+        # Creating evidence needs the research write right too: the manager (a viewer by role) gets 403.
+        Case(
+            "POST",
+            kw(card_id="emotion_card.pk"),
+            data={"action": "create", "text": "Made in the panel", "kind": "quote", "stance": "supports"},
+            headers={"HX-Request": "true"},
+            expect=(302, 404, 403, 200, 403, 200),
+            restricted=(302, 404, 404, 404, 403, 200),
+            label="create",
+        ),
+    ],
+    "research:help_confidence": [Case("GET", expect=PAGE_MEMBER)],
+    # ---- Metrics (metrics/): a metric is part of its journey: read by who sees the journey, written with
+    # edit on it. `metric` sits on a step of the journey under test.
+    "metrics:import": [
+        Case("GET", kw(pk="journey.pk"), expect=PAGE_EDIT, restricted=PAGE_EDIT_RESTRICTED),
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data={},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+            form_again=True,
+        ),
+    ],
+    # The metrics pages (metrics/views/): a journey's metrics and a metric's page are read by who sees the
+    # journey; defining metrics and recording values need edit on it. The help page is every member's.
+    "metrics:journey": [
+        Case("GET", kw(pk="journey.pk"), expect=PAGE_VIEW, restricted=PAGE_VIEW_RESTRICTED),
+    ],
+    "metrics:metric_create": [
+        Case("GET", kw(pk="journey.pk"), expect=PAGE_EDIT, restricted=PAGE_EDIT_RESTRICTED),
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data={},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+            form_again=True,
+        ),
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data={"name": "Page CSAT", "place": "journey", "kind": "csat", "weight": 1, "source": "manual"},
+            expect=(302, 404, 403, 302, 302, 302),
+            restricted=(302, 404, 404, 404, 302, 302),
+            label="save",
+        ),
+    ],
+    "metrics:metric": [
+        Case("GET", kw(pk="metric.pk"), expect=PAGE_VIEW, restricted=PAGE_VIEW_RESTRICTED),
+        Case(
+            "GET",
+            kw(pk="metric.pk"),
+            query={"page": 1},
+            headers={"HX-Request": "true"},
+            expect=PAGE_VIEW,
+            restricted=PAGE_VIEW_RESTRICTED,
+            label="htmx",
+        ),
+    ],
+    "metrics:metric_edit": [
+        Case("GET", kw(pk="metric.pk"), expect=PAGE_EDIT, restricted=PAGE_EDIT_RESTRICTED),
+        Case(
+            "POST",
+            kw(pk="metric.pk"),
+            data={},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+            form_again=True,
+        ),
+        Case(
+            "POST",
+            kw(pk="metric.pk"),
+            data=lambda o: {
+                "name": "Onboarding NPS (all)",
+                "place": "journey",
+                "kind": "nps",
+                "unit": "score",
+                "direction": "higher",
+                "aggregation": "nps",
+                "weight": 2,
+                "source": "manual",
+                "expected_version": o.metric.version,
+            },  # fmt: skip
+            expect=(302, 404, 403, 302, 302, 302),
+            restricted=(302, 404, 404, 404, 302, 302),
+            label="save",
+        ),
+    ],
+    "metrics:metric_delete": [
+        Case("GET", kw(pk="metric.pk"), expect=PAGE_EDIT, restricted=PAGE_EDIT_RESTRICTED),
+        Case(
+            "POST",
+            kw(pk="metric.pk"),
+            data=lambda o: {"expected_version": o.metric.version},
+            expect=(302, 404, 403, 302, 302, 302),
+            restricted=(302, 404, 404, 404, 302, 302),
+        ),
+    ],
+    "metrics:measurement_add": [
+        Case(
+            "POST",
+            kw(pk="metric.pk"),
+            data={},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+            form_again=True,
+        ),
+        Case(
+            "POST",
+            kw(pk="metric.pk"),
+            data={"period_start": "2025-02-28", "value": "35"},
+            expect=(302, 404, 403, 302, 302, 302),
+            restricted=(302, 404, 404, 404, 302, 302),
+            label="save",
+        ),
+    ],
+    "metrics:help": [Case("GET", expect=PAGE_MEMBER)],
+    "metrics-api:journey-metrics": [
+        Case("GET", kw(pk="journey.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data={"name": "CSAT", "kind": "csat"},
+            expect=API_CREATE,
+            restricted=API_CREATE_RESTRICTED,
+        ),
+    ],
+    "metrics-api:journey-measurements": [
+        Case(
+            "POST",
+            kw(pk="journey.pk"),
+            data=lambda o: {"items": [{"metric": o.metric.pk, "date": "2025-01-31", "value": "80"}]},
+            expect=API_EDIT,
+            restricted=API_EDIT_RESTRICTED,
+        ),
+    ],
+    "metrics-api:journey-health": [
+        Case("GET", kw(pk="journey.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+    ],
+    "metrics-api:journey-shifts": [
+        Case("GET", kw(pk="journey.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+    ],
+    "metrics-api:metric-detail": [
+        Case("GET", kw(pk="metric.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+        Case(
+            "PATCH",
+            kw(pk="metric.pk"),
+            data=lambda o: {"weight": 2, "expected_version": o.metric.version},
+            expect=API_EDIT,
+            restricted=API_EDIT_RESTRICTED,
+        ),
+        Case(
+            "DELETE",
+            kw(pk="metric.pk"),
+            query=lambda o: {"expected_version": o.metric.version},
+            expect=API_DELETE,
+            restricted=API_DELETE_RESTRICTED,
+        ),
+    ],
+    "metrics-api:metric-measurements": [
+        Case("GET", kw(pk="metric.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+        Case(
+            "POST",
+            kw(pk="metric.pk"),
+            data={"date": "2025-01-31", "value": "80"},
+            expect=API_EDIT,
+            restricted=API_EDIT_RESTRICTED,
+        ),
+    ],
     "journeys:versions": [
         Case("GET", kw(pk="journey.pk"), expect=PAGE_VIEW, restricted=PAGE_VIEW_RESTRICTED),
         Case(
@@ -1259,6 +1523,14 @@ def _import_job(o):
     )
 
 
+def _metric(o):
+    metric = metrics_services.metric_create(
+        journey_id=o.journey.pk, by=o.admin, step=o.step.pk, name="Onboarding NPS", kind="nps"
+    )
+    metrics_services.measurement_upsert(metric_id=metric.pk, by=o.admin, date=date(2025, 1, 31), value=30)
+    return metric
+
+
 BUILDERS: dict[str, Any] = {
     # An import job of the admin's (the tests' own importer of teams: the machinery, apart from any app).
     "import_job": lambda o: _import_job(o),
@@ -1302,6 +1574,8 @@ BUILDERS: dict[str, Any] = {
     "other_research_tag": lambda o: research_services.tag_create(
         workspace_id=o.workspace.pk, by=o.admin, name="Checkout"
     ),
+    # A metric on a step of the journey under test, with one measurement.
+    "metric": lambda o: _metric(o),
 }
 
 

@@ -231,6 +231,7 @@ def _api_cases(w):
         ("POST", f"/api/v1/workspaces/{w['workspace'].pk}/evidence/", "text"): {},
         ("POST", f"/api/v1/workspaces/{w['workspace'].pk}/research-tags/", "name"): {},
         ("PATCH", f"/api/v1/research-tags/{w['research_tag'].pk}/", "name"): {},
+        ("POST", f"/api/v1/journeys/{j.pk}/metrics/", "name"): {"kind": "csat"},
     }
 
 

@@ -11,13 +11,12 @@ best practices). The map keeps most of the screen: its header is at most 20% of 
 phone the map grid gets at least 60% of the height.
 """
 
+import datetime
 import re
-from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.tokens import default_token_generator
-from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -25,9 +24,13 @@ from playwright.sync_api import expect
 
 from accounts import services as account_services
 from accounts.models import Role, User
+from core import imports
 from journeys import demo
 from journeys.models import Journey
 from journeys.services import structure, versioning
+from metrics import services as metrics
+from research import services as research
+from research.imports import EVIDENCE_IMPORT
 
 from .axe import assert_accessible
 
@@ -61,6 +64,10 @@ NOT_PAGES = {
     "journeys:version_restore": "POST only (the form is on journeys:version_detail)",
     "journeys:trash_restore": "POST only",
     "journeys:card_comments": "HTMX fragment: the comments side panel (checked open in test_map_keyboard)",
+    "research:evidence_export": "a CSV download (tests/research/test_pages.py, test_import.py)",
+    "research:card_evidence": "HTMX fragment: a card's evidence panel (test_research_browser.py)",
+    "metrics:measurement_add": "POST only (the form is on metrics:metric)",
+    "imports:progress": "HTMX fragment: the progress bar of imports:detail (checked inside it)",
 }
 # The editor's fragments and actions (journeys/views/editor.py): parts of the map page, checked there.
 EDITOR_PREFIX = "journeys:editor_"
@@ -84,10 +91,12 @@ def named_urls() -> list[str]:
 
 
 class World:
-    """The demo workspace plus what some pages need: versions, a saved view, an invitation, a reset link."""
+    """Journeys' demo workspace plus what some pages need: versions, a saved view, an invitation, a reset
+    link, a study with evidence, a metric with measurements, an import waiting for its mapping. (The apps'
+    full demo data takes ~10 s to load; these pages need only one of each.)"""
 
     def __init__(self):
-        call_command("load_demo", stdout=StringIO())
+        demo.demo_load()
         self.lifecycle = Journey.objects.get(title=demo.LIFECYCLE["title"])
         self.future = Journey.objects.get(title=demo.FUTURE["title"])
         self.onboarding = Journey.objects.get(title=demo.ONBOARDING["title"])
@@ -107,6 +116,32 @@ class World:
         )
         self.reset_uid = urlsafe_base64_encode(force_bytes(self.viewer.pk))
         self.reset_token = default_token_generator.make_token(self.viewer)
+        self.study = research.study_create(
+            workspace_id=self.workspace.pk, by=self.admin, title="Onboarding interviews", method="interviews",
+            participants=24, summary="Why trials stall before the first report.", tags=["Onboarding"],
+        )  # fmt: skip
+        card = self.lifecycle.cards.order_by("pk").first()
+        for index, text in enumerate(
+            ["Setting up SSO took our IT team two weeks.", "I never found the CSV export."]
+        ):
+            item = research.evidence_create(
+                workspace_id=self.workspace.pk, by=self.admin, study=self.study.pk, kind="quote", text=text,
+                participant=f"P0{index + 1}", captured_on=datetime.date(2026, 10, 1 + index),
+            )  # fmt: skip
+            research.link_create(evidence_id=item.pk, by=self.admin, card=card.pk)
+        self.evidence = item
+        self.metric = metrics.metric_create(
+            journey_id=self.lifecycle.pk, by=self.admin, name="Onboarding CSAT", kind="csat", target_value=85
+        )
+        metrics.measurements_upsert(
+            journey_id=self.lifecycle.pk, by=self.admin,
+            items=[{"metric": self.metric.pk, "date": datetime.date(2026, m, 1), "value": 70 + m}
+                   for m in (8, 9, 10)],
+        )  # fmt: skip
+        self.import_job = imports.create_job(
+            importer=EVIDENCE_IMPORT, user=self.editor, target={"study": self.study.pk}, filename="notes.csv",
+            data=b"id;quote;date\nq1;The pricing page lost me;31/03/2026\n",
+        )  # fmt: skip
 
 
 # name -> [(persona or None for signed out, url(world), status)]; several entries cover several templates.
@@ -165,6 +200,40 @@ PAGES = {
             200,
         )
     ],
+    "research:evidence": [
+        ("viewer", lambda w: reverse("research:evidence"), 200),
+        ("viewer", lambda w: reverse("research:evidence") + "?q=sso+-pricing", 200),
+    ],
+    "research:evidence_create": [("editor", lambda w: reverse("research:evidence_create"), 200)],
+    "research:evidence_detail": [
+        ("viewer", lambda w: reverse("research:evidence_detail", args=[w.evidence.pk]), 200)
+    ],
+    "research:evidence_edit": [
+        ("editor", lambda w: reverse("research:evidence_edit", args=[w.evidence.pk]), 200)
+    ],
+    "research:evidence_delete": [
+        ("editor", lambda w: reverse("research:evidence_delete", args=[w.evidence.pk]), 200)
+    ],
+    "research:studies": [("viewer", lambda w: reverse("research:studies"), 200)],
+    "research:study_create": [("editor", lambda w: reverse("research:study_create"), 200)],
+    "research:study": [("viewer", lambda w: reverse("research:study", args=[w.study.pk]), 200)],
+    "research:study_edit": [("editor", lambda w: reverse("research:study_edit", args=[w.study.pk]), 200)],
+    "research:study_delete": [("editor", lambda w: reverse("research:study_delete", args=[w.study.pk]), 200)],
+    "research:study_import": [("editor", lambda w: reverse("research:study_import", args=[w.study.pk]), 200)],
+    "research:help_confidence": [("viewer", lambda w: reverse("research:help_confidence"), 200)],
+    "metrics:journey": [("viewer", lambda w: reverse("metrics:journey", args=[w.lifecycle.pk]), 200)],
+    "metrics:metric_create": [
+        ("editor", lambda w: reverse("metrics:metric_create", args=[w.lifecycle.pk]), 200)
+    ],
+    "metrics:import": [("editor", lambda w: reverse("metrics:import", args=[w.lifecycle.pk]), 200)],
+    "metrics:metric": [("viewer", lambda w: reverse("metrics:metric", args=[w.metric.pk]), 200)],
+    "metrics:metric_edit": [("editor", lambda w: reverse("metrics:metric_edit", args=[w.metric.pk]), 200)],
+    "metrics:metric_delete": [
+        ("editor", lambda w: reverse("metrics:metric_delete", args=[w.metric.pk]), 200)
+    ],
+    "metrics:help": [("viewer", lambda w: reverse("metrics:help"), 200)],
+    # An evidence file waiting for its mapping: the preview, the mapping form, the date order found.
+    "imports:detail": [("editor", lambda w: reverse("imports:detail", args=[w.import_job.pk]), 200)],
 }
 
 # Wide content may scroll inside these boxes; the page itself may not.

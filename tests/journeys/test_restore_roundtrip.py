@@ -166,7 +166,7 @@ def test_a_deleted_card_keeps_a_row_of_every_attached_table(rich, admin):
     card = Comment.objects.filter(journey=rich).exclude(mentions=None).first().card
     item = services.card_delete(card_id=card.pk, by=admin)
     kept = item.payload["rows"]
-    assert {label: len(rows) for label, rows in kept.items()} == {
+    assert {label: len(rows) for label, rows in kept.items() if rows} == {  # (apps above may add empty ones)
         "journeys.Comment": 3,
         "journeys.Comment_mentions": 1,
     }
