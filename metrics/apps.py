@@ -8,10 +8,12 @@ class MetricsConfig(AppConfig):
 
     def ready(self):
         # The CSV import of measurements, through core's shared import machinery (core/imports.py).
-        # The map's overlay provider (metrics/overlays.py) is registered by the lead, not here yet.
         from core import demo, imports
+        from journeys import overlays
 
         from .imports import MEASUREMENTS
+        from .overlays import MetricsOverlay
 
         imports.register(MEASUREMENTS)
         demo.register("metrics", "metrics.demo.load")
+        overlays.register(MetricsOverlay())  # the map's "Metrics" view (metrics/overlays.py)

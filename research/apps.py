@@ -8,8 +8,11 @@ class ResearchConfig(AppConfig):
 
     def ready(self):
         from core import demo, imports
+        from journeys import overlays
 
         from .imports import EVIDENCE_IMPORT
+        from .overlays import EvidenceOverlay
 
         imports.register(EVIDENCE_IMPORT)
         demo.register("research", "research.demo.load")
+        overlays.register(EvidenceOverlay())  # the map's "Evidence" view (research/overlays.py)

@@ -2,8 +2,11 @@
 (journeys/overlays.py; base types in core/overlays.py), and the header figure: the share of pain points
 and opportunities that are validated (moderate or strong).
 
-Registered by the lead in ResearchConfig.ready() with `journeys.overlays.register(EvidenceOverlay())`.
+Registered in ResearchConfig.ready() with `journeys.overlays.register(EvidenceOverlay())`. Each card's
+decoration carries the URL of its evidence panel (research:card_evidence), which the map's side panel loads.
 """
+
+from django.urls import reverse
 
 from core.overlays import Decoration, MapIds, Overlay
 
@@ -26,8 +29,8 @@ DETAIL = {
 }
 
 
-def decoration(level: str, confidence=None) -> Decoration:
-    """How one element's level shows on the map."""
+def decoration(level: str, confidence=None, url: str = "") -> Decoration:
+    """How one element's level shows on the map; `url`: the element's evidence panel, or none."""
     tone, icon = LOOK[level]
     data = {"level": str(level)}
     if confidence is not None:
@@ -35,7 +38,9 @@ def decoration(level: str, confidence=None) -> Decoration:
         data["contradicting"] = len(confidence.contradicting.items)
     else:
         data["supporting"] = data["contradicting"] = 0
-    return Decoration(label=Level(level).label, tone=tone, icon=icon, detail=DETAIL[level], data=data)
+    return Decoration(
+        label=Level(level).label, tone=tone, icon=icon, detail=DETAIL[level], url=url, data=data
+    )
 
 
 def headline(result: MapConfidence) -> Decoration:
@@ -66,8 +71,14 @@ class EvidenceOverlay:
 
     def decorate(self, *, ids: MapIds, user) -> Overlay:
         result = map_confidence(journey_id=ids.journey)
+        base = reverse("research:card_evidence", args=[0])  # reversed once, the card's id put in per card
         return Overlay(
-            cards={pk: decoration(level_of(result.cards, pk), result.cards.get(pk)) for pk in ids.cards},
+            cards={
+                pk: decoration(
+                    level_of(result.cards, pk), result.cards.get(pk), base.replace("/0/", f"/{pk}/")
+                )
+                for pk in ids.cards
+            },
             steps={pk: decoration(level_of(result.steps, pk), result.steps.get(pk)) for pk in ids.steps},
             stages={pk: decoration(level_of(result.stages, pk), result.stages.get(pk)) for pk in ids.stages},
             headline=headline(result),

@@ -32,6 +32,19 @@ class LongCards:
         )
 
 
+@pytest.fixture(autouse=True)
+def only_this_modules_providers():
+    """research and metrics register their providers in ready(); these tests look at the hook alone."""
+    registered = overlays.providers()
+    for provider in registered:
+        overlays.unregister(provider.name)
+    yield
+    for provider in overlays.providers():
+        overlays.unregister(provider.name)
+    for provider in registered:
+        overlays.register(provider)
+
+
 @pytest.fixture
 def provider():
     provider = LongCards()

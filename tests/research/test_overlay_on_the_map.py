@@ -1,6 +1,5 @@
-"""The evidence overlay through journeys' map API, registered for these tests only (the lead registers it
-for good in ResearchConfig.ready()): the map shows each card's level and costs three more queries,
-whatever its size."""
+"""The evidence overlay through journeys' map API (registered in ResearchConfig.ready()): the map shows
+each card's level and costs three more queries, whatever its size."""
 
 import pytest
 from django.urls import reverse
@@ -16,10 +15,10 @@ from .conftest import first_card
 
 @pytest.fixture
 def evidence_overlay():
-    provider = EvidenceOverlay()
-    overlays.register(provider)
+    provider = next(p for p in overlays.providers() if p.name == "evidence")
+    assert isinstance(provider, EvidenceOverlay)
     yield provider
-    overlays.unregister(provider.name)
+    overlays.register(provider)  # back, if a test took it away
 
 
 def test_the_map_api_shows_each_cards_level(admin, journey, evidence, evidence_overlay):
@@ -35,7 +34,7 @@ def test_the_map_api_shows_each_cards_level(admin, journey, evidence, evidence_o
         "tone": "neutral",
         "icon": "dot",
         "detail": "Weak evidence.",
-        "url": "",
+        "url": reverse("research:card_evidence", args=[card.pk]),
         "data": {"level": "weak", "supporting": 1, "contradicting": 0},
     }
     others = [d["data"]["level"] for pk, d in shown["cards"].items() if pk != str(card.pk)]
