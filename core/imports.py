@@ -65,16 +65,24 @@ class Importer:
         created, started and run)."""
         raise NotImplementedError
 
+    def columns_for(self, header: list[str]) -> tuple[tabular.Column, ...]:
+        """The columns to read from a file with this header: `columns` (the default), or columns that
+        depend on the file (a wide table's one column per metric). Pure: the same header, the same
+        columns."""
+        return self.columns
+
     def describe(self, target: dict) -> str:
         """What the import goes into, for the pages ("Study “Onboarding interviews”")."""
         return ""
 
-    def check(self, records: list[dict], *, target: dict, user) -> list[tabular.LineError]:
+    def check(self, records: list[dict], *, target: dict, user, columns=()) -> list[tabular.LineError]:
         """Checks that need the database (a journey title that must exist…), in a constant number of
-        queries; every record has its "line"."""
+        queries; every record has its "line". `columns`: what columns_for gave for the file."""
         return []
 
-    def write(self, records: list[dict], *, target: dict, user, progress: Callable[[int], None]) -> dict:
+    def write(
+        self, records: list[dict], *, target: dict, user, progress: Callable[[int], None], columns=()
+    ) -> dict:
         """Write the records (inside the job's transaction), calling `progress(rows_written)` now and then.
         Returns what happened, as counts: {"created": n, "unchanged": m, …}. Must be idempotent (match by
         external id). Raises RowsRefused (naming lines) when the services it calls refuse rows."""
@@ -124,7 +132,7 @@ def create_job(*, importer: Importer, user, target: dict, filename: str, data: b
     delimiter = tabular.sniff_delimiter(decoded.text)
     table = tabular.read_table(decoded.text, delimiter)
     _check_size(table)
-    mapping = tabular.guess_mapping(table.header, importer.columns)
+    mapping = tabular.guess_mapping(table.header, importer.columns_for(table.header))
     return ImportJob.objects.create(
         kind=importer.kind,
         target=target,
@@ -190,6 +198,18 @@ def head_of(job: ImportJob) -> tabular.Table:
     return tabular.Table(tabular.table_header(first), taken)
 
 
+def peek_header(data: bytes) -> list[str]:
+    """The header row of an uploaded file, read from its first HEAD_BYTES, for a page to choose between
+    importers by the file's columns before making the job (create_job then reads the whole file
+    properly: a letter cut at the end of the first MB may read wrong here, never there).
+    Raises tabular.TableError."""
+    text = tabular.decode(data[:HEAD_BYTES]).text
+    first = next(tabular.read_rows(text, tabular.sniff_delimiter(text)), None)  # parses just that row
+    if first is None:
+        raise tabular.TableError("The file has no rows.")
+    return tabular.table_header(first)
+
+
 def _whole_characters(data: bytes, encoding: str) -> bytes:
     """`data` cut to whole characters of `encoding` (a prefix may end inside one)."""
     for cut in range(4):
@@ -215,13 +235,14 @@ class Preview:
 
 def preview(job: ImportJob, importer: Importer, table: tabular.Table) -> Preview:
     """The preview of a job with its current settings (see Preview)."""
-    mapping = {name: job.mapping.get(name) for name in (c.name for c in importer.columns)}
-    orders = tabular.date_orders(tabular.column_dates(table, mapping, importer.columns))
+    columns = importer.columns_for(job.header)
+    mapping = {name: job.mapping.get(name) for name in (c.name for c in columns)}
+    orders = tabular.date_orders(tabular.column_dates(table, mapping, columns))
     order = date_order(job, orders)
     rows = []
     for row in table.rows[:PREVIEW_ROWS]:
         cells = []
-        for column in importer.columns:
+        for column in columns:
             position = mapping.get(column.name)
             raw = row.cells[position] if position is not None and position < len(row.cells) else None
             if tabular.is_missing(raw):
@@ -232,13 +253,13 @@ def preview(job: ImportJob, importer: Importer, table: tabular.Table) -> Preview
             except ValueError as exc:
                 cells.append((raw, None, str(exc)))
         rows.append((row.line, cells))
-    problems = tabular.check_mapping(mapping, table.header, importer.columns)
+    problems = tabular.check_mapping(mapping, table.header, columns)
     if not orders:
         problems.append(
             "The file's dates contradict each other (some day-first, some month-first): fix the file's dates."
         )
-    elif len(orders) == 2 and not job.date_order and any(c.kind == "date" for c in importer.columns):
-        if _has_ambiguous(table, mapping, importer.columns):
+    elif len(orders) == 2 and not job.date_order and any(c.kind == "date" for c in columns):
+        if _has_ambiguous(table, mapping, columns):
             problems.append("Choose the file's date order: dates such as 03/04/2025 read two ways.")
     return Preview(table.header, rows, orders, problems, inferred=order if not job.date_order else None)
 
@@ -307,10 +328,31 @@ def start(job: ImportJob, *, user) -> None:
     transaction.on_commit(lambda: current_app.send_task(RUN_TASK, args=[job.pk]))
 
 
+CRASH_MESSAGE = (
+    "The import stopped on an unexpected error and wrote nothing. Try again; if it happens again, tell "
+    "your administrator (the error is in the worker's log)."
+)
+
+
 def run(job_id: int) -> str:
     """Do the job (the Celery task's body): read and check every row, then write them all in one
     transaction, or keep the errors and write nothing. Returns the final status. A job already done is
-    left alone (a duplicate delivery); a job found RUNNING is run again (its worker was lost)."""
+    left alone (a duplicate delivery); a job found RUNNING is run again (its worker was lost). An
+    unexpected error ends the job as INVALID with CRASH_MESSAGE (nothing written: the write's transaction
+    rolled back) instead of leaving its progress bar running forever, and is raised again for the log."""
+    try:
+        return _run(job_id)
+    except Exception:
+        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING).update(
+            status=ImportJob.Status.INVALID,
+            errors=[tabular.LineError(0, "", CRASH_MESSAGE).as_dict()],
+            error_count=1,
+        )
+        cache.delete(progress_key(job_id))
+        raise
+
+
+def _run(job_id: int) -> str:
     job = ImportJob.objects.filter(pk=job_id).first()
     if job is None or job.status in {
         ImportJob.Status.DONE,
@@ -332,12 +374,13 @@ def run(job_id: int) -> str:
         _check_size(table)
     except Exception as exc:  # noqa: BLE001 - whatever stops the import is told to the person
         return _invalid(job, [tabular.LineError(0, "", _reason(exc))], 1)
-    mapping = {c.name: job.mapping.get(c.name) for c in importer.columns}
-    order = date_order(job, tabular.date_orders(tabular.column_dates(table, mapping, importer.columns)))
-    parsed = tabular.parse_rows(table, mapping, importer.columns, date_order=order, progress=read_progress)
+    columns = importer.columns_for(table.header)
+    mapping = {c.name: job.mapping.get(c.name) for c in columns}
+    order = date_order(job, tabular.date_orders(tabular.column_dates(table, mapping, columns)))
+    parsed = tabular.parse_rows(table, mapping, columns, date_order=order, progress=read_progress)
     errors = parsed.errors
     if not errors:
-        errors = importer.check(parsed.records, target=job.target, user=user)
+        errors = importer.check(parsed.records, target=job.target, user=user, columns=columns)
     job.done_rows = len(table.rows)
     if errors:
         errors = sorted(errors, key=lambda e: (e.line, e.column))
@@ -350,7 +393,9 @@ def run(job_id: int) -> str:
 
     try:
         with transaction.atomic():
-            result = importer.write(parsed.records, target=job.target, user=user, progress=write_progress)
+            result = importer.write(
+                parsed.records, target=job.target, user=user, progress=write_progress, columns=columns
+            )
             job.status = ImportJob.Status.DONE
             job.result = result
             job.data = b""

@@ -50,14 +50,15 @@ class MappingForm(forms.Form):
         encodings.setdefault(job.encoding, job.encoding)
         self.fields["encoding"].choices = list(encodings.items())
         options = [("", NOT_IN_FILE)] + [(str(i), name) for i, name in enumerate(job.header)]
-        for column in importer.columns:
+        columns = importer.columns_for(job.header)
+        for column in columns:
             self.fields[f"column_{column.name}"] = forms.ChoiceField(
                 label=column.label + (" (required)" if column.required else ""),
                 choices=options,
                 required=False,
                 help_text=column.help,
             )
-        self.columns = importer.columns
+        self.columns = columns
 
     def mapping(self) -> dict[str, int | None]:
         return {
@@ -73,7 +74,7 @@ class MappingForm(forms.Form):
 
 def _initial(job: ImportJob, importer: imports.Importer) -> dict:
     initial = {"encoding": job.encoding, "delimiter": job.delimiter, "date_order": job.date_order}
-    for column in importer.columns:
+    for column in importer.columns_for(job.header):
         position = job.mapping.get(column.name)
         initial[f"column_{column.name}"] = "" if position is None else str(position)
     return initial
@@ -101,10 +102,14 @@ def import_detail(request, pk):
             except tabular.TableError as exc:
                 form.add_error(None, str(exc))
             else:
+                header_changed = table.header != job.header
                 job.header, job.total_rows = table.header, len(table.rows)
+                if header_changed:  # another delimiter or encoding: other columns, guessed again
+                    job.mapping = tabular.guess_mapping(table.header, importer.columns_for(table.header))
+                    problems.append("The file's columns changed: check which column holds what, then import.")
                 job.encoding_certain = True  # the person chose or confirmed it
                 job.save()
-                if request.POST.get("action") == "start":
+                if request.POST.get("action") == "start" and not header_changed:
                     try:
                         imports.start(job, user=request.user)
                     except (ValueError, tabular.TableError) as exc:
@@ -125,6 +130,7 @@ def import_detail(request, pk):
     context = {
         "job": job,
         "importer": importer,
+        "columns": importer.columns_for(job.header),
         "target": importer.describe(job.target),
         "form": form,
         "preview": preview,

@@ -11,9 +11,10 @@ class MetricsConfig(AppConfig):
         from core import demo, imports
         from journeys import overlays
 
-        from .imports import MEASUREMENTS
+        from .imports import MEASUREMENTS, MEASUREMENTS_WIDE
         from .overlays import MetricsOverlay
 
         imports.register(MEASUREMENTS)
+        imports.register(MEASUREMENTS_WIDE)
         demo.register("metrics", "metrics.demo.load")
         overlays.register(MetricsOverlay())  # the map's "Metrics" view (metrics/overlays.py)

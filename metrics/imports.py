@@ -2,14 +2,20 @@
 (core/tabular.py reads the file: encodings, delimiters, decimal commas, thousands separators, percent
 signs, NA/NULL/empty as missing; core/imports.py runs the job with preview, mapping and progress).
 
-Long form: one row per metric, period (a date, or a start and an end) and segment, with the value and/or
-its counts (promoters, passives, detractors, satisfied, responses, numerator, denominator). The metric
-is named as on the map; names are matched ignoring case and spaces (“ Trial  conversion ” is “trial
-conversion”), and the stage or step columns tell apart metrics of the same name on different elements.
-Metrics are never made by an import: an unknown name is a line error naming the journey's metrics.
-A row whose value and counts are all missing records nothing (missing is not zero) and is counted
-as skipped. Everything else goes through services.measurements_upsert: all rows or none, and the same file
-twice changes nothing.
+Long form (`MEASUREMENTS`): one row per metric, period (a date, or a start and an end) and segment, with
+the value and/or its counts (promoters, passives, detractors, satisfied, responses, numerator,
+denominator). The metric is named as on the map; names are matched ignoring case and spaces (“ Trial
+conversion ” is “trial conversion”), and the stage or step columns tell apart metrics of the same name on
+different elements. Metrics are never made by an import: an unknown name is a line error naming the
+journey's metrics. A row whose value and counts are all missing records nothing (missing is not zero) and
+is counted as skipped. Everything else goes through services.measurements_upsert: all rows or none, and
+the same file twice changes nothing.
+
+Wide form (`MEASUREMENTS_WIDE`): a date column (or period start and end), an optional segment, and one
+column per metric, headed by the metric's name ("Date;NPS;Trial conversion"). A header that names no
+metric of the journey, or several (the same name on two steps: use the long form), is an error of the
+header line; the person can leave such a column out in the mapping. An empty cell records nothing.
+The upload page reads a file with a "Metric" column as long form, any other as wide form.
 """
 
 from __future__ import annotations
@@ -64,7 +70,7 @@ class MeasurementImporter(imports.Importer):
             raise ValueError(f"“{record['metric']}” names {len(found)} metrics: give its stage or step")
         return found[0]
 
-    def _items(self, records, target):
+    def _items(self, records, target, columns=()):
         """(line, item or None for a row with nothing to record, error or None) per record."""
         metrics, by_name = self._metrics(target.get("journey"))
         names = ", ".join(sorted({m.name for m in metrics.values()})) or "none yet"
@@ -89,9 +95,9 @@ class MeasurementImporter(imports.Importer):
             }
             yield record, item, None, metrics
 
-    def check(self, records, *, target, user):
+    def check(self, records, *, target, user, columns=()):
         errors, seen = [], {}
-        for record, item, error, metrics in self._items(records, target):
+        for record, item, error, metrics in self._items(records, target, columns):
             if error is not None:
                 errors.append(error)
             elif item is not None:
@@ -113,8 +119,8 @@ class MeasurementImporter(imports.Importer):
                     seen[key] = record["line"]
         return errors
 
-    def write(self, records, *, target, user, progress):
-        items = [item for _, item, _, _ in self._items(records, target) if item is not None]
+    def write(self, records, *, target, user, progress, columns=()):
+        items = [item for _, item, _, _ in self._items(records, target, columns) if item is not None]
         result = measurements_upsert(
             journey_id=target["journey"],
             by=user,
@@ -143,3 +149,87 @@ COLUMNS = (
     *(tabular.Column(name, label, kind="integer") for name, label in Component.choices),
 )
 MEASUREMENTS = MeasurementImporter(kind="metrics.measurements", title="Measurements", columns=COLUMNS)
+
+WIDE_FIXED = (
+    tabular.Column(
+        "date", "Date", kind="date", aliases=("day", "month", "period"), help="Or a start and end."
+    ),
+    tabular.Column("period_start", "Period start", kind="date", aliases=("start", "from")),
+    tabular.Column("period_end", "Period end", kind="date", aliases=("end", "to")),
+    tabular.Column("segment", "Segment", max_chars=SEGMENT_MAX, aliases=("region", "plan")),
+)
+METRIC_COLUMN = "metric_{}"  # the wide form's column of the file's column number {} (from 0)
+
+
+def is_long_form(header: list[str]) -> bool:
+    """Whether a file's header has a column naming the metric of each row (long form)."""
+    return tabular.guess_mapping(header, COLUMNS[:1])["metric"] is not None
+
+
+@dataclass(frozen=True)
+class WideMeasurementImporter(MeasurementImporter):
+    """Measurements in wide form: one column per metric (see the module docstring)."""
+
+    def columns_for(self, header: list[str]) -> tuple[tabular.Column, ...]:
+        fixed = tabular.guess_mapping(header, WIDE_FIXED)
+        taken = {position for position in fixed.values() if position is not None}
+        metric_columns = tuple(
+            tabular.Column(METRIC_COLUMN.format(position), name, kind="decimal")
+            for position, name in enumerate(header)
+            if position not in taken
+        )
+        return WIDE_FIXED + metric_columns
+
+    def _items(self, records, target, columns=()):
+        """(record, item or None, error or None, metrics) for each metric cell of each record; a header
+        naming no metric (or several) is one error of line 1."""
+        metrics, by_name = self._metrics(target.get("journey"))
+        names = ", ".join(sorted({m.name for m in metrics.values()})) or "none yet"
+        columns = [c for c in columns if c.name.startswith("metric_")]
+        resolved: dict[str, Metric] = {}
+        for column in columns:
+            found = by_name.get(name_key(column.label), [])
+            if len(found) == 1:
+                resolved[column.name] = found[0]
+            elif any(record.get(column.name) is not None for record in records):
+                what = (
+                    f"names no metric here (this journey's metrics: {names})"
+                    if not found
+                    else (
+                        f"names {len(found)} metrics (on different steps): "
+                        "import it in long form with its step"
+                    )
+                )
+                yield {"line": 1}, None, tabular.LineError(1, column.label, what), metrics
+        for record in records:
+            for column in columns:
+                metric = resolved.get(column.name)
+                if metric is None or record.get(column.name) is None:
+                    continue
+                item = {
+                    "metric": metric.pk,
+                    "date": record.get("date"),
+                    "period_start": record.get("period_start"),
+                    "period_end": record.get("period_end"),
+                    "value": record[column.name],
+                    "segment": record.get("segment") or "",
+                    "components": {},
+                }
+                yield record, item, None, metrics
+
+    def write(self, records, *, target, user, progress, columns=()):
+        items = [item for _, item, _, _ in self._items(records, target, columns) if item is not None]
+        result = measurements_upsert(
+            journey_id=target["journey"],
+            by=user,
+            items=items,
+            source=Source.CSV,
+            limit=None,
+            progress=progress,
+        )
+        return result.as_dict()
+
+
+MEASUREMENTS_WIDE = WideMeasurementImporter(
+    kind="metrics.measurements_wide", title="Measurements (one column per metric)", columns=WIDE_FIXED
+)

@@ -96,7 +96,7 @@ class EvidenceImporter(imports.Importer):
 
     # ------------------------------------------------------------------------------------------ checks
 
-    def check(self, records: list[dict], *, target: dict, user) -> list[LineError]:
+    def check(self, records: list[dict], *, target: dict, user, columns=()) -> list[LineError]:
         """Tags, and the map each row links to: a card id of a journey the person can see, or journey +
         stage (+ step) titles naming exactly one. Five queries whatever the number of rows; sets each
         record's "_link" to ("card" | "step" | "stage", id) or None."""
@@ -185,7 +185,7 @@ class EvidenceImporter(imports.Importer):
 
     # ------------------------------------------------------------------------------------------ write
 
-    def write(self, records: list[dict], *, target: dict, user, progress) -> dict:
+    def write(self, records: list[dict], *, target: dict, user, progress, columns=()) -> dict:
         study = access.study_for(user, target.get("study"), need=access.WRITE)
         unchanged = self._match_without_ids(records, study)
         fresh = [r for r in records if r["_existing"] is None]

@@ -9,14 +9,16 @@ from django.views.decorators.http import require_http_methods
 from core import imports, tabular
 
 from .. import access
-from ..imports import MEASUREMENTS
+from ..imports import MEASUREMENTS, MEASUREMENTS_WIDE, is_long_form
 
 
 class UploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="One row per metric and period: metric, date (or period start and end), value, segment, "
-        "and optionally the counts (promoters, passives, detractors, satisfied, responses).",
+        help_text="Long form: one row per metric and period — metric, date (or period start and end), value, "
+        "segment, and optionally the counts (promoters, passives, detractors, satisfied, responses). "
+        "Wide form (a file without a Metric column): a date column and one column per metric, headed by "
+        "its name.",
     )
 
     def clean_file(self):
@@ -38,13 +40,15 @@ def measurements_import(request, pk):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        data = upload.read()
         try:
+            importer = MEASUREMENTS if is_long_form(imports.peek_header(data)) else MEASUREMENTS_WIDE
             job = imports.create_job(
-                importer=MEASUREMENTS,
+                importer=importer,
                 user=request.user,
                 target={"journey": journey.pk},
                 filename=upload.name,
-                data=upload.read(),
+                data=data,
             )
         except tabular.TableError as exc:
             form.add_error("file", str(exc))

@@ -31,14 +31,14 @@ class TeamImporter(imports.Importer):
         if membership.role != Role.ADMIN:
             raise PermissionDenied
 
-    def check(self, records, *, target, user):
+    def check(self, records, *, target, user, columns=()):
         return [
             tabular.LineError(r["line"], "name", "“Reserved” is reserved")
             for r in records
             if r["name"] == "Reserved"
         ]
 
-    def write(self, records, *, target, user, progress):
+    def write(self, records, *, target, user, progress, columns=()):
         existing = set(Team.objects.filter(workspace_id=target["workspace"]).values_list("name", flat=True))
         created = 0
         workspace = account_services.Workspace.objects.get(pk=target["workspace"])
@@ -340,3 +340,46 @@ def test_the_preview_reads_only_the_start_of_a_big_file(admin, workspace, client
     # The preview's rows (lines 2, 4, …): a team name is one line, so each shows that problem.
     assert html.count("line breaks are not allowed here") == imports.PREVIEW_ROWS
     assert "Import 40000 rows" in html
+
+
+def test_an_unexpected_error_ends_the_job_with_a_message_and_writes_nothing(admin, workspace, db):
+    @dataclass(frozen=True)
+    class Broken(TeamImporter):
+        def write(self, records, *, target, user, progress, columns=()):
+            super().write(records, target=target, user=user, progress=progress, columns=columns)
+            raise RuntimeError("a bug")
+
+    broken = Broken(kind="tests.broken", title="Teams", columns=TEAMS.columns)
+    imports.register(broken)
+    try:
+        job = imports.create_job(
+            importer=broken,
+            user=admin,
+            target={"workspace": workspace.pk},
+            filename="t.csv",
+            data=b"name\nOps\n",
+        )
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED)
+        with pytest.raises(RuntimeError, match="a bug"):
+            imports.run(job.pk)  # raised again, for the worker's log
+    finally:
+        imports.unregister(broken.kind)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.INVALID
+    assert job.errors == [{"line": 0, "column": "", "message": imports.CRASH_MESSAGE}]
+    assert team_names(workspace) == []  # the team written before the error was rolled back
+
+
+def test_choosing_another_delimiter_guesses_the_columns_again_before_importing(client, admin, workspace):
+    job = upload(admin, workspace, "name;size\nOps;3\n")
+    client.force_login(admin)
+    form = {"encoding": "utf-8", "delimiter": ",", "date_order": "", "column_name": "0", "column_founded": "",
+            "column_size": "1", "action": "start"}  # fmt: skip
+    page = client.post(reverse("imports:detail", args=[job.pk]), form)
+    assert page.status_code == 200 and "The file&#x27;s columns changed" in page.content.decode()
+    job.refresh_from_db()
+    assert (job.header, job.status) == (
+        ["name;size"],
+        ImportJob.Status.MAPPING,
+    )  # one column now; not started
+    assert job.mapping == {"name": None, "founded": None, "size": None}

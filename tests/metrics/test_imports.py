@@ -188,3 +188,76 @@ def test_an_import_is_followed_by_a_shift_scan(worker, setup, admin):
     )
     assert _run(journey, admin, text).status == ImportJob.Status.DONE
     assert wait_for(lambda: MetricShift.objects.filter(metric=metrics["conversion"]).exists())
+
+
+# ---------------------------------------------------------------------------------------------- wide form
+
+WIDE = "Month;Trial conversion;Cost to serve;Region\n31/01/2025;12,5%;1.234,50;EMEA\n28/02/2025;;980;EMEA\n"
+
+
+def _run_wide(journey, admin, text, mapping=None):
+    from metrics.imports import MEASUREMENTS_WIDE
+
+    job = imports.create_job(
+        importer=MEASUREMENTS_WIDE,
+        user=admin,
+        target={"journey": journey.pk},
+        filename="w.csv",
+        data=text.encode(),
+    )
+    if mapping is not None:
+        job.mapping = {**job.mapping, **mapping}
+    job.date_order = "dmy"
+    job.save()
+    imports.start(job, user=admin)
+    assert wait_for(lambda: ImportJob.objects.get(pk=job.pk).finished)
+    job.refresh_from_db()
+    return job
+
+
+def test_a_wide_file_has_one_column_per_metric_and_imports_twice_without_change(worker, setup, admin):
+    journey, _metrics = setup
+    job = _run_wide(journey, admin, WIDE)
+    # "Month" is the date, "Region" the segment; each other header names a metric.
+    assert job.mapping == {"date": 0, "period_start": None, "period_end": None, "segment": 3,
+                           "metric_1": 1, "metric_2": 2}  # fmt: skip
+    assert job.status == ImportJob.Status.DONE, job.errors
+    assert _values() == [
+        ("Cost to serve", None, date(2025, 1, 31), "EMEA", Decimal("1234.50")),
+        ("Cost to serve", None, date(2025, 2, 28), "EMEA", Decimal("980")),
+        ("Trial conversion", None, date(2025, 1, 31), "EMEA", Decimal("12.5")),
+    ]  # the empty cell recorded nothing
+    again = _run_wide(journey, admin, WIDE)
+    assert again.status == ImportJob.Status.DONE and again.result["created"] == 0
+    assert len(_values()) == 3
+
+
+def test_a_wide_header_naming_no_metric_or_two_is_an_error_of_the_header_and_nothing_is_written(
+    worker, setup, admin
+):
+    journey, _metrics = setup
+    job = _run_wide(journey, admin, "Date;NPS;Churn;Trial conversion\n31/01/2025;10;3;12\n")
+    assert job.status == ImportJob.Status.INVALID
+    messages = [(e["line"], e["column"], e["message"]) for e in job.errors]
+    assert messages == [
+        (1, "Churn", "names no metric here (this journey's metrics: Cost to serve, NPS, Trial conversion)"),
+        (1, "NPS", "names 2 metrics (on different steps): import it in long form with its step"),
+    ]
+    assert _values() == []
+    # Left out in the mapping, the other columns import.
+    job = _run_wide(journey, admin, "Date;NPS;Churn;Trial conversion\n31/01/2025;10;3;12\n",
+                    mapping={"metric_1": None, "metric_2": None})  # fmt: skip
+    assert job.status == ImportJob.Status.DONE, job.errors
+    assert [v[0] for v in _values()] == ["Trial conversion"]
+
+
+def test_the_upload_page_reads_a_file_without_a_metric_column_as_wide_form(client, setup, admin):
+    journey, _metrics = setup
+    client.force_login(admin)
+    url = reverse("metrics:import", args=[journey.pk])
+    client.post(url, {"file": SimpleUploadedFile("w.csv", WIDE.encode())})
+    client.post(url, {"file": SimpleUploadedFile("l.csv", CSV.encode())})
+    assert list(ImportJob.objects.order_by("pk").values_list("kind", flat=True)) == [
+        "metrics.measurements_wide",
+        "metrics.measurements",
+    ]
