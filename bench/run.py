@@ -21,9 +21,17 @@ the token API for BENCH_LOAD_SECONDS (10) each: 16 clients on one map, 16 client
 64 clients spread over 16 maps (errors counted: any answer but 200, or no answer). And unless BENCH_BROWSER=0,
 Chromium (Playwright, /usr/bin/chromium) opens the 2,000-card map: time until its first card shows.
 
+And unless BENCH_APPS=0, research and metrics (issues 8 and 9; bench/research_metrics.py, BENCH_APPS_RUNS
+times each, default RUNS): evidence search over 20,000 items (the selector as the library runs it, and the
+library page) for three queries, each against a raw full-text SQL floor; the confidence of a 500-card map
+with ~300 links; the metrics overlay, map API and page of a map with 40 metrics × 36 periods against the
+same map without; journey health of a 1,000-journey hierarchy; and the import of 100,000 evidence rows and
+of 100,000 measurement rows through core.imports (rows/s), each again to show a re-import writes nothing.
+
 It prints median, p95, this process's CPU time (median), SQL statements per run and the ratio of each read
 to the floor; then drops the scratch database. Environment: BENCH_RUNS (200), BENCH_WARMUP (10), BENCH_MAPS
-(maps of 500 cards, 20), BENCH_DB, BENCH_LOAD, BENCH_LOAD_SECONDS, BENCH_BROWSER.
+(maps of 500 cards, 20), BENCH_DB, BENCH_LOAD, BENCH_LOAD_SECONDS, BENCH_BROWSER, BENCH_APPS,
+BENCH_APPS_RUNS, BENCH_IMPORT_ROWS (100,000).
 """
 
 from __future__ import annotations
@@ -54,6 +62,8 @@ MAPS = int(os.environ.get("BENCH_MAPS", 20))
 LOAD = os.environ.get("BENCH_LOAD", "1") != "0"
 LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", 10))
 BROWSER = os.environ.get("BENCH_BROWSER", "1") != "0"
+APPS = os.environ.get("BENCH_APPS", "1") != "0"
+APPS_RUNS = int(os.environ.get("BENCH_APPS_RUNS", RUNS))
 BIG = {"stages": 60, "steps": 3, "lanes": 10, "cards": 2000}  # the map of issue 7
 LIST_JOURNEYS = 1000
 VERSIONS = 12
@@ -584,7 +594,7 @@ def run_browser(data: Data) -> float | None:
 # ---------------------------------------------------------------------------------------------- report
 
 
-def report(results: list[Result], server: str, load=None, browser_ms=None) -> str:
+def report(results: list[Result], server: str, load=None, browser_ms=None, apps=None) -> str:
     floor = results[0].median
     header = f"{'':<18} {'median':>9} {'p95':>9} {'cpu':>7} {'SQL':>6} {'× floor':>8} {'bytes':>9}  what"
     lines = [
@@ -636,6 +646,10 @@ def report(results: list[Result], server: str, load=None, browser_ms=None) -> st
         lines.append(f"Browser (Chromium): the {BIG['cards']}-card map's first card shown after "
                      f"{browser_ms:.0f} ms "
                      "(median of 5 loads, from navigation)")  # fmt: skip
+    if apps is not None:
+        from bench import research_metrics as bench_apps
+
+        lines += bench_apps.report(apps, results[0])
     return "\n".join(lines)
 
 
@@ -661,6 +675,10 @@ def main() -> int:
             call_command("migrate", verbosity=0)
             print(f"Writing {max(16, MAPS)} maps of {CARDS} cards…", file=sys.stderr)
             data = build_data()
+            if APPS:
+                from bench import research_metrics as bench_apps
+
+                bench_apps.build(data)
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
                 cursor.execute("SHOW server_version")
@@ -669,9 +687,10 @@ def main() -> int:
             results = run_benchmarks(data)
             load = run_load(data) if LOAD else None
             browser_ms = run_browser(data) if BROWSER else None
+            apps = bench_apps.run(data, measure, APPS_RUNS) if APPS else None
         finally:
             connections.close_all()
-        print(report(results, version, load, browser_ms))
+        print(report(results, version, load, browser_ms, apps))
     finally:
         drop_scratch_database(base_url)
         shutil.rmtree(static_root, ignore_errors=True)
