@@ -11,10 +11,31 @@ from ..selectors import MARK_START, MARK_STOP
 PAGE_SIZE = 25  # evidence items or studies a page
 
 
+COUNT_CAP = 1_000  # matches counted exactly; past it a list says "1,000+" (refine, or export them all)
+
+
+class CappedPaginator(Paginator):
+    """A paginator that counts at most COUNT_CAP rows (`capped` is True when there are more): counting
+    every match of a common word in a large library costs more than showing the page (PostgreSQL must
+    find them all; `LIMIT cap + 1` lets it stop early). Pages reach as far as the cap; the CSV export
+    still gives every match."""
+
+    capped = False
+
+    @property
+    def count(self):
+        if not hasattr(self, "_capped_count"):
+            # Only the ids: no ranks or headlines computed for rows that are only counted.
+            found = self.object_list.values("pk").order_by()[: COUNT_CAP + 1].count()
+            self.capped = found > COUNT_CAP
+            self._capped_count = min(found, COUNT_CAP)
+        return self._capped_count
+
+
 def paginate(request, queryset, per_page: int = PAGE_SIZE):
-    """The page of `queryset` that `?page=` asks for (the last when beyond it): two queries, a count and
-    the rows, whatever the size of the list."""
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    """The page of `queryset` that `?page=` asks for (the last when beyond it): two queries, a count (up
+    to COUNT_CAP, see CappedPaginator) and the rows, whatever the size of the list."""
+    return CappedPaginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
 def page_query(request) -> str:
