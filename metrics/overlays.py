@@ -2,11 +2,13 @@
 points, target) through journeys' overlay hook (journeys/overlays.py; base types in core/overlays.py),
 and the journey's health as the header figure.
 
-Not registered yet: the lead registers it in MetricsConfig.ready() with
-`journeys.overlays.register(MetricsOverlay())`.
+Registered in MetricsConfig.ready() with `journeys.overlays.register(MetricsOverlay())`; the headline links
+to the journey's metrics page (metrics:journey).
 """
 
 from __future__ import annotations
+
+from django.urls import reverse
 
 from core.overlays import Decoration, MapIds, Overlay
 from journeys.models import Journey
@@ -29,8 +31,8 @@ def _status(score: int) -> Status:
 
 
 def _number(value) -> str:
-    text = f"{value.normalize():f}"
-    return text
+    """A value for the map: at most one decimal (24.096386 shows as 24.1), no trailing zeros."""
+    return f"{round(value, 1).normalize():f}"
 
 
 def value_text(h: MetricHealth) -> str:
@@ -54,9 +56,11 @@ def period_text(h: MetricHealth) -> str:
 
 
 def metric_data(h: MetricHealth) -> dict:
-    """One metric as the overlay's data (JSON): latest value, unit, status, trend, sparkline (oldest
-    first), target, the period and the number of responses."""
+    """One metric as the overlay's data (JSON): latest value, unit, status (with its tone, icon and word,
+    so it reads in greyscale), trend, sparkline (oldest first), target, the period and the number of
+    responses (also as `period_text`, "1 Jan 2025 – 31 Jan 2025, 200 responses", "" with none)."""
     m = h.metric
+    tone, icon = LOOK[h.status]
     return {
         "id": m.pk,
         "name": m.name,
@@ -64,12 +68,16 @@ def metric_data(h: MetricHealth) -> dict:
         "value_text": value_text(h),
         "unit": m.unit_text(),
         "status": str(h.status),
+        "status_label": str(h.status.label),
+        "tone": tone,
+        "icon": icon,
         "trend": str(h.trend) if h.trend else None,
         "sparkline": [float(p.value) for p in reversed(h.history)],
         "target": float(m.target_value) if m.target_value is not None else None,
         "period_start": h.latest.start.isoformat() if h.latest else None,
         "period_end": h.latest.end.isoformat() if h.latest else None,
         "responses": h.latest.responses if h.latest else None,
+        "period_text": period_text(h).removeprefix(", "),
     }
 
 
@@ -125,6 +133,7 @@ class MetricsOverlay:
             tone="none" if score.score is None else LOOK[_status(score.score)][0],
             icon="" if score.score is None else LOOK[_status(score.score)][1],
             detail="Journey health from its metrics and its sub-journeys' (0–100).",
+            url=reverse("metrics:journey", args=[ids.journey]),
             data={"health": score.score, "previous": score.previous, "change": score.change},
         )
         return Overlay(steps=steps, stages=stages, headline=headline)

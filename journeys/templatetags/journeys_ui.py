@@ -110,20 +110,25 @@ def _score_html(card, kind: str, editing: bool) -> str:
     )
 
 
-def card_html(card, kind: str, *, editing: bool = False, commenting: bool = False) -> SafeString:
+def card_html(
+    card, kind: str, *, editing: bool = False, commenting: bool = False, decoration=None, view_label: str = ""
+) -> SafeString:
     """One card of a lane of `kind` as the map shows it: a model instance or a selectors.MapCard row. With
     `commenting` (the live map) its comment badge; with `editing` (editors) it is draggable and its score is
     a picker. The comment, edit and delete tools are the page's one shared toolbar (see _badge_html).
-    `card.comment_count` / `open_comment_count` when known (selectors annotate them)."""
-    return mark_safe(_card(card, str(kind), editing, commenting))  # noqa: S308 (user text escaped in _card)
+    `card.comment_count` / `open_comment_count` when known (selectors annotate them). `decoration`: the
+    card's core.overlays.Decoration in the map's overlay view (`view_label` its name, "Evidence"), or None."""
+    ov = (decoration, view_label) if decoration is not None else None
+    return mark_safe(_card(card, str(kind), editing, commenting, ov))  # noqa: S308 (user text escaped in _card)
 
 
-def _card(card, kind: str, editing: bool, commenting: bool) -> str:
+def _card(card, kind: str, editing: bool, commenting: bool, ov=None) -> str:
     pk, text = card.pk, card.text
     plain = "\n" not in text and "\r" not in text
     body = _escape(text) if plain else _lines(text)
+    look = f" ov-card ov-card--{_tone(ov[0].tone)}" if ov else ""
     parts = [
-        f'<article class="card card--{kind}" id="card-{pk}" data-card-id="{pk}" '
+        f'<article class="card card--{kind}{look}" id="card-{pk}" data-card-id="{pk}" '
         f'data-version="{card.version}" tabindex="-1"'
     ]
     if editing:
@@ -145,6 +150,8 @@ def _card(card, kind: str, editing: bool, commenting: bool) -> str:
     parts.append("</div>\n")
     if commenting and getattr(card, "comment_count", 0):
         parts.append(_badge_html(card))
+    if ov:
+        parts.append(_card_decoration_html(*ov))
     parts.append("</article>")
     return "".join(parts)
 
@@ -156,7 +163,9 @@ def cell_html(cell: dict, lane, *, editing=False, commenting=False, oob=False) -
     return mark_safe(_cell(cell, str(lane.kind), editing, commenting, oob))  # noqa: S308 (escaped in _card)
 
 
-def _cell(cell: dict, kind: str, editing: bool, commenting: bool, oob: bool) -> str:
+def _cell(
+    cell: dict, kind: str, editing: bool, commenting: bool, oob: bool, decorations=None, label: str = ""
+) -> str:
     lane_id, step_id = cell["ui_lane_id"], cell["ui_step_id"]
     if cell["step"] is None:  # the empty column of a stage without steps
         return f'<div class="{cell["ui_class"]}" data-lane-id="{lane_id}"></div>'
@@ -166,7 +175,8 @@ def _cell(cell: dict, kind: str, editing: bool, commenting: bool, oob: bool) -> 
         f'data-step-id="{step_id}">\n'
     ]
     for card in cell["cards"]:
-        parts.append(_card(card, kind, editing, commenting))
+        decoration = decorations.get(card.pk) if decorations else None
+        parts.append(_card(card, kind, editing, commenting, (decoration, label) if decoration else None))
         parts.append("\n")
     parts.append("</div>")
     return "".join(parts)
@@ -176,7 +186,12 @@ def _cell(cell: dict, kind: str, editing: bool, commenting: bool, oob: bool) -> 
 def map_card(context, card, lane) -> SafeString:
     """{% map_card card lane %}: one card (card_html) with the context's `editing` and `commenting`."""
     return card_html(
-        card, lane.kind, editing=bool(context.get("editing")), commenting=bool(context.get("commenting"))
+        card,
+        lane.kind,
+        editing=bool(context.get("editing")),
+        commenting=bool(context.get("commenting")),
+        decoration=(context.get("card_decorations") or {}).get(card.pk),
+        view_label=context.get("view_label") or "",
     )
 
 
@@ -186,21 +201,27 @@ def map_cells(context, row) -> SafeString:
     loop per cell."""
     editing, commenting = bool(context.get("editing")), bool(context.get("commenting"))
     oob, kind = bool(context.get("oob")), str(row["lane"].kind)
-    cells = "\n".join(_cell(cell, kind, editing, commenting, oob) for cell in row["cells"])
+    decorations, label = context.get("card_decorations"), context.get("view_label") or ""
+    cells = "\n".join(
+        _cell(cell, kind, editing, commenting, oob, decorations, label) for cell in row["cells"]
+    )
     return mark_safe(cells)  # noqa: S308 (user text escaped in _card)
 
 
 @register.simple_tag(takes_context=True)
 def map_cell(context, cell, lane) -> SafeString:
-    """{% map_cell cell lane %}: one cell (cell_html) with the context's `editing`, `commenting` and `oob`
-    (swapped out of band)."""
-    return cell_html(
+    """{% map_cell cell lane %}: one cell (cell_html) with the context's `editing`, `commenting`, `oob`
+    (swapped out of band) and the overlay view's `card_decorations`."""
+    html = _cell(
         cell,
-        lane,
-        editing=bool(context.get("editing")),
-        commenting=bool(context.get("commenting")),
-        oob=bool(context.get("oob")),
+        str(lane.kind),
+        bool(context.get("editing")),
+        bool(context.get("commenting")),
+        bool(context.get("oob")),
+        context.get("card_decorations"),
+        context.get("view_label") or "",
     )
+    return mark_safe(html)  # noqa: S308 (user text escaped in _card)
 
 
 _LANE_ICONS: dict[str, str] = {}
@@ -272,6 +293,7 @@ def map_stage_heads(context) -> SafeString:
     """{% map_stage_heads %}: the stage header row of the grid (grid_context's `stage_heads`)."""
     editing = bool(context.get("editing"))
     step_add = "journeys:editor_step_add"
+    decorations = _head_decorations(context, "stages")
     parts = []
     for number, head in enumerate(context["stage_heads"], 1):
         stage = head["stage"]
@@ -298,6 +320,8 @@ def map_stage_heads(context) -> SafeString:
                 f'{escape(standard)}">{escape(shown)}</span>'
             )
         parts.append("</div>")
+        if pk in decorations:
+            parts.append(_head_decoration_html(decorations[pk], f"ov-stage-{pk}"))
         if editing:
             parts.append(
                 f'<div class="stage-controls"><button class="stage-step-add" type="button" tabindex="-1" '
@@ -334,6 +358,7 @@ def map_step_heads(context) -> SafeString:
     stage without steps has one empty column)."""
     editing = bool(context.get("editing"))
     map_state = escape(context["journey"].state)
+    decorations = _head_decorations(context, "steps")
     parts = []
     for column in context["columns"]:
         step, stage = column["step"], column["stage"]
@@ -369,6 +394,8 @@ def map_step_heads(context) -> SafeString:
         )
         if getattr(step, "drill_down", None):
             parts.append(_drill_html(step, map_state))
+        if pk in decorations:
+            parts.append(_head_decoration_html(decorations[pk], f"ov-step-{pk}"))
         if editing:
             parts.append(_menu_button("step", title))
             parts.append(_rename_form(context, "step", pk))
@@ -456,3 +483,180 @@ def emotion_curve_svg(curve: dict, lane) -> SafeString:
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 (the lane's title escaped; the rest are our numbers)
+
+
+# ---------------------------------------------------------------------------------------------- overlays
+# The map's overlay views (journeys/views/grid.py map_view): a provider's core.overlays.Decoration shown on
+# cards, step and stage headers, and as the header figure. Colour (tone) always comes with an icon and a word,
+# so it reads in greyscale. Labels, details and metric names are people's text: escaped.
+
+# The icons providers name (Decoration.icon), one place: symbols of the page's sprite
+# (templates/journeys/editor/_side_panel.html, {% overlay_icon_symbols %}), used as <use href="#ov-NAME">.
+OVERLAY_ICONS = {
+    "help": '<circle cx="8" cy="8" r="6"/><path d="M6.3 6.3a1.8 1.8 0 1 1 2.5 1.6c-.5.3-.8.6-.8 1.2v.3"/>'
+    '<circle cx="8" cy="11.4" r=".6" fill="currentColor" stroke="none"/>',
+    "dot": '<circle cx="8" cy="8" r="3" fill="currentColor" stroke="none"/>',
+    "check": '<path d="m3.5 8.5 3 3 6-7"/>',
+    "check-double": '<path d="m1.5 8.5 3 3 5.5-6.5M7.5 11.2l.3.3 6.2-7"/>',
+    "alert": '<path d="M8 2.2 14.2 13H1.8z"/><path d="M8 6.5v2.8"/>'
+    '<circle cx="8" cy="11.3" r=".6" fill="currentColor" stroke="none"/>',
+    "cross": '<path d="m4.5 4.5 7 7M11.5 4.5l-7 7"/>',
+}
+_TONES = frozenset({"good", "neutral", "warning", "bad", "none"})
+
+
+def _tone(value) -> str:
+    """A Decoration's tone as a class suffix; anything unknown shows as "none"."""
+    return value if value in _TONES else "none"
+
+
+def _ov_icon(name) -> str:
+    """<svg><use> of an overlay icon, or "" for a name OVERLAY_ICONS does not have."""
+    if name not in OVERLAY_ICONS:
+        return ""
+    return f'<svg class="icon icon--sm ov-icon" aria-hidden="true"><use href="#ov-{name}"/></svg>'
+
+
+@register.simple_tag
+def overlay_icon_symbols() -> SafeString:
+    """{% overlay_icon_symbols %}: OVERLAY_ICONS as <symbol>s, inside the page's sprite <svg>."""
+    return mark_safe(  # noqa: S308 (our own constant markup)
+        "".join(
+            f'<symbol id="ov-{name}" viewBox="0 0 16 16" fill="none" stroke="currentColor" '
+            f'stroke-width="1.7" stroke-linecap="round" stroke-linejoin="round">{body}</symbol>'
+            for name, body in OVERLAY_ICONS.items()
+        )
+    )
+
+
+def _safe_url(url) -> str:
+    """A provider's URL as an attribute, only a path of this site ("" otherwise)."""
+    return _escape(url) if isinstance(url, str) and url.startswith("/") and not url.startswith("//") else ""
+
+
+def _card_decoration_html(decoration, view_label: str) -> str:
+    """A card's badge in an overlay view: a button opening the decoration's URL in the side panel (reached
+    through the card's roving focus like its comment badge: map-keys.js puts a focused card's buttons in
+    the tab order), or a plain badge without a URL."""
+    tone, label = _tone(decoration.tone), _escape(decoration.label)
+    name = f"{_escape(view_label)}: {label}" if view_label else label
+    detail = _escape(decoration.detail or decoration.label)
+    inner = f'{_ov_icon(decoration.icon)}<span class="ov-badge__label">{label}</span>'
+    url = _safe_url(decoration.url)
+    if url:
+        return (
+            f'<button class="ov-badge ov--{tone}" type="button" tabindex="-1" data-card-action="overlay" '
+            f'hx-get="{url}" hx-target="#side-panel-body" hx-swap="innerHTML" aria-label="{name}" '
+            f'title="{detail}">{inner}</button>'
+        )
+    return (
+        f'<span class="ov-badge ov--{tone}" title="{detail}"><span class="sr-only">{name}. </span>'
+        f"{inner}</span>"
+    )
+
+
+_SPARK_W, _SPARK_H, _SPARK_PAD = 64, 18, 2
+
+
+def sparkline_svg(points, target=None) -> str:
+    """A small line of `points` (numbers, oldest first) as an inline SVG string, with the target as a
+    dashed line when it is given; "" with fewer than two points. Decorative (aria-hidden): the value and
+    status are written next to it."""
+    values = [float(v) for v in points or () if v is not None]
+    if len(values) < 2:
+        return ""
+    scale = values + ([float(target)] if target is not None else [])
+    low, high = min(scale), max(scale)
+    span = (high - low) or 1.0
+    step = (_SPARK_W - 2 * _SPARK_PAD) / (len(values) - 1)
+
+    def y(v: float) -> float:
+        return _SPARK_PAD + (high - v) / span * (_SPARK_H - 2 * _SPARK_PAD)
+
+    xy = [(_SPARK_PAD + i * step, y(v)) for i, v in enumerate(values)]
+    path = "M" + " L".join(f"{x:.1f},{yy:.1f}" for x, yy in xy)
+    parts = [
+        f'<svg class="sparkline" width="{_SPARK_W}" height="{_SPARK_H}" viewBox="0 0 {_SPARK_W} {_SPARK_H}" '
+        'aria-hidden="true" focusable="false">'
+    ]
+    if target is not None:
+        ty = y(float(target))
+        parts.append(f'<line class="sparkline__target" x1="0" x2="{_SPARK_W}" y1="{ty:.1f}" y2="{ty:.1f}"/>')
+    last_x, last_y = xy[-1]
+    parts.append(
+        f'<path class="sparkline__line" d="{path}"/>'
+        f'<circle class="sparkline__last" cx="{last_x:.1f}" cy="{last_y:.1f}" r="2"/></svg>'
+    )
+    return "".join(parts)
+
+
+def _number_text(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else _escape(str(value))
+
+
+def _metric_html(metric: dict) -> str:
+    """One metric in a step or stage header: name, latest value with unit, status (icon + word), sparkline;
+    the period, number of responses and target in its title and in text for screen readers."""
+    tone = _tone(metric.get("tone"))
+    name, value = _escape(str(metric.get("name", ""))), _escape(str(metric.get("value_text", "–")))
+    word = _escape(str(metric.get("status_label") or metric.get("status") or ""))
+    extra = []
+    if metric.get("period_text"):
+        extra.append(_escape(str(metric["period_text"])))
+    if metric.get("target") is not None:
+        extra.append(f"target {_number_text(metric['target'])}")
+    more = "; ".join(extra)
+    title = f"{name}: {value}, {word}" + (f" ({more})" if more else "")
+    return (
+        f'<li class="ov-metric ov--{tone}" title="{title}">'
+        f'<span class="ov-metric__name" dir="auto">{name}</span>'
+        f'<span class="ov-metric__value">{value}</span>'
+        f'<span class="ov-status">{_ov_icon(metric.get("icon"))}{word}</span>'
+        f"{sparkline_svg(metric.get('sparkline'), metric.get('target'))}"
+        + (f'<span class="sr-only">, {more}</span>' if more else "")
+        + "</li>"
+    )
+
+
+def _head_decoration_html(decoration, dom_id: str) -> str:
+    """A step's or stage's decoration under its title (`dom_id` for the header's aria-describedby): its
+    metrics when the decoration carries them (data["metrics"], metrics' overlay), else a chip."""
+    if decoration is None:
+        return ""
+    metrics = decoration.data.get("metrics") if isinstance(decoration.data, dict) else None
+    if metrics:
+        rows = "".join(_metric_html(m) for m in metrics if isinstance(m, dict))
+        return f'<ul class="ov-metrics" id="{dom_id}" data-describes>{rows}</ul>'
+    tone, label = _tone(decoration.tone), _escape(decoration.label)
+    detail = _escape(decoration.detail or decoration.label)
+    return (
+        f'<span class="ov-chip ov--{tone}" id="{dom_id}" data-describes title="{detail}">'
+        f'{_ov_icon(decoration.icon)}<span>{label}</span><span class="sr-only">: {detail}</span></span>'
+    )
+
+
+def _head_decorations(context, kind: str) -> dict:
+    overlay = context.get("overlay")
+    return getattr(overlay, kind, None) or {}
+
+
+@register.simple_tag(takes_context=True)
+def overlay_headline(context) -> SafeString:
+    """{% overlay_headline %}: the chosen view's header figure (Overlay.headline: label, detail, a link when
+    it has a URL), or nothing."""
+    overlay = context.get("overlay")
+    headline = getattr(overlay, "headline", None)
+    if headline is None:
+        return mark_safe("")  # noqa: S308
+    tone, label = _tone(headline.tone), _escape(headline.label)
+    detail = _escape(headline.detail)
+    view = _escape(context.get("view_label") or "")
+    figure = f'{_ov_icon(headline.icon)}<span class="ov-headline__label">{label}</span>'
+    url = _safe_url(headline.url)
+    if url:
+        figure = f'<a class="ov-headline__link" href="{url}">{figure}</a>'
+    return mark_safe(  # noqa: S308 (escaped above)
+        f'<p class="ov-headline ov--{tone}" id="overlay-headline">'
+        f'<span class="ov-headline__view">{view}</span>'
+        f'{figure}<span class="ov-headline__detail">{detail}</span></p>'
+    )

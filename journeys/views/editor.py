@@ -475,11 +475,14 @@ def _fragment(template: str, context: dict, *, status: int = 200) -> HttpRespons
     return HttpResponse(get_template(template).render(context), status=status)
 
 
-def _cells_fragment(journey: Journey, cells) -> HttpResponse:
+def _cells_fragment(request, journey: Journey, cells) -> HttpResponse:
     """Cells (lane id, step id) as they are now and their emotion lanes' curves, to swap out of band
-    (templates/journeys/editor/_cells.html); the rest of the grid stays."""
+    (templates/journeys/editor/_cells.html); the rest of the grid stays. In an overlay view (the page's
+    X-Map-View header) the cards keep their decorations."""
     items, curves = map_grid.cell_fragments(journey, cells)
+    card_ids = [card.pk for item in items for card in item["cell"]["cards"]]
     context = {
+        **map_grid.cards_overlay_context(request, journey, card_ids),
         "journey": journey,
         "cells": items,
         "curves": curves,
@@ -493,14 +496,15 @@ def _cells_fragment(journey: Journey, cells) -> HttpResponse:
 def _cells(request, journey: Journey, cells, *, focus: str | None = None):
     """The answer to a card added, moved or deleted: the cells it changed, out of band (the request's own
     target, the grid, is not swapped)."""
-    return _saved(reswap(_cells_fragment(journey, cells), "none"), journey, focus=focus)
+    return _saved(reswap(_cells_fragment(request, journey, cells), "none"), journey, focus=focus)
 
 
 def _card_response(request, journey, card, *, status=200):
     """One card (read mode, with its editing affordances), plus its lane's curve out of band."""
     lane = card.lane
     curve_row = {"curve": map_grid.lane_curve(journey, lane)} if lane.kind == LaneKind.EMOTIONS else None
-    context = _card_context(journey, card, lane, curve_row=curve_row)
+    overlay = map_grid.cards_overlay_context(request, journey, [card.pk])
+    context = _card_context(journey, card, lane, curve_row=curve_row, **overlay)
     return _fragment("journeys/editor/_card_saved.html", context, status=status)
 
 
@@ -589,7 +593,8 @@ def card_view(request, card_id):
     theirs", a comment count that changed)."""
     journey = access.journey_for(request.user, journey_id_of(Card, card_id), need=access.VIEW)
     card = _with_comment_counts(Card.objects.select_related("lane").get(pk=card_id))
-    return render(request, "journeys/_card.html", _card_context(journey, card, card.lane))
+    overlay = map_grid.cards_overlay_context(request, journey, [card.pk])
+    return render(request, "journeys/_card.html", _card_context(journey, card, card.lane, **overlay))
 
 
 @login_required
@@ -782,7 +787,7 @@ def cells(request, pk):
         lane_id, _, step_id = part.partition("-")
         if lane_id.isdigit() and step_id.isdigit():
             wanted.append((int(lane_id), int(step_id)))
-    return _cells_fragment(journey, wanted)
+    return _cells_fragment(request, journey, wanted)
 
 
 # ------------------------------------------------------------------------------------------ undo, activity

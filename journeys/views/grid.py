@@ -6,7 +6,9 @@ answers, versions and present mode all build on this module; it imports none of 
 
 import math
 
-from .. import access, selectors
+from core.overlays import MapIds, Overlay
+
+from .. import access, overlays, selectors
 from ..models import BACKSTAGE_KINDS, EMOTION_MAX, EMOTION_MIN, Journey, LaneKind, StandardStage
 
 STEP_WIDTH = 248
@@ -268,6 +270,54 @@ def breadcrumb(journey, visible: dict) -> list[dict]:
     return list(reversed(chain))
 
 
+# ---------------------------------------------------------------------------------------------- overlays
+# The map's views (DESIGN.md "How upper apps show on the map"): the plain map, or one registered overlay
+# provider's decorations (research's "evidence", metrics' "metrics"), chosen with ?view=<name> on the page and
+# the grid partial, and carried by the page's HTMX requests in the X-Map-View header (static/js/editor.js),
+# so a grid or cells swapped in after an edit or a live update keep the view's badges. Only the chosen
+# provider is asked, once per request: the plain map costs nothing more.
+
+VIEW_HEADER = "X-Map-View"
+
+
+def map_view(request) -> str:
+    """The name of the overlay view the request asks for (`?view=` or the X-Map-View header), or "" for the
+    plain map (also for a name no provider has)."""
+    name = request.GET.get("view") or request.headers.get(VIEW_HEADER, "")
+    return name if any(provider.name == name for provider in overlays.providers()) else ""
+
+
+def view_overlay(view: str, *, ids: MapIds, user) -> Overlay | None:
+    """The decorations of the provider named `view` for these ids (its constant number of queries), or None
+    for the plain map. The caller has checked that `user` may see the journey."""
+    if not view:
+        return None
+    provider = next(p for p in overlays.providers() if p.name == view)
+    return provider.decorate(ids=ids, user=user)
+
+
+def overlay_context(view: str, overlay: Overlay | None) -> dict:
+    """What the map's templates and journeys_ui's tags need to show a view: the switcher's choices, the
+    chosen view and its decorations (`card_decorations` by card id, for the cell and card renderers)."""
+    providers = overlays.providers()
+    return {
+        "views": [{"name": p.name, "label": p.label} for p in providers],
+        "view": view,
+        "view_label": next((p.label for p in providers if p.name == view), ""),
+        "overlay": overlay,
+        "card_decorations": overlay.cards if overlay is not None else {},
+    }
+
+
+def cards_overlay_context(request, journey, card_ids) -> dict:
+    """overlay_context for some cards of the map (a cell or card swapped in after an edit or a live
+    update), in the chosen provider's constant number of queries; none without a view or cards."""
+    view = map_view(request)
+    ids = MapIds(journey=journey.pk, stages=(), steps=(), cards=tuple(card_ids))
+    overlay = view_overlay(view, ids=ids, user=request.user) if view and ids.cards else None
+    return overlay_context(view, overlay)
+
+
 def map_grid_data(request, journey):
     visible = visible_in_workspace(request.user, journey)
     map_data = selectors.journey_map(journey=journey)
@@ -277,4 +327,7 @@ def map_grid_data(request, journey):
         linkable_states={pk: row["state"] for pk, row in visible.items()},
     )
     grid.update(editing_context(journey))  # edit affordances for people who may edit; nothing for viewers
+    view = map_view(request)
+    overlay = view_overlay(view, ids=overlays.map_ids(map_data), user=request.user) if view else None
+    grid.update(overlay_context(view, overlay))
     return visible, grid

@@ -48,6 +48,14 @@
     if (element.scrollIntoView) element.scrollIntoView({ block: "nearest", inline: "nearest" });
   }
 
+  // ---------------------------------------------------------------------------------- overlay view (everyone)
+  // The map's view (?view=evidence | metrics, .map-page[data-view]) goes with every HTMX request of the page
+  // (X-Map-View), so a grid, cells or card swapped in after an edit or a live update keep the view's badges.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var page = document.querySelector(".map-page[data-view]");
+    if (page && page.dataset.view) event.detail.headers["X-Map-View"] = page.dataset.view;
+  });
+
   // ---------------------------------------------------------------------------------- side panel (everyone)
 
   function closePanel() {

@@ -142,7 +142,10 @@
     showControls(item);
     inner(item).forEach(function (element) { element.setAttribute("tabindex", "0"); });
     var help = document.getElementById("map-keys-help");
-    if (help) item.setAttribute("aria-describedby", "map-keys-help");
+    // A header's overlay decorations (metrics with their period and responses) describe it too.
+    var described = Array.prototype.map.call(item.querySelectorAll(":scope > [data-describes][id]"), function (e) { return e.id; });
+    if (help) described.push("map-keys-help");
+    if (described.length) item.setAttribute("aria-describedby", described.join(" "));
     if (item.matches(".map__cell")) {
       item.setAttribute("role", "group");
       item.setAttribute("aria-label", "Empty: " + laneTitle(item.dataset.laneId) + ", " + stepTitle(item.dataset.stepId));
