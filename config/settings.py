@@ -305,6 +305,7 @@ SPECTACULAR_SETTINGS = {
         "TrashedKindEnum": "journeys.services.trash.KINDS",
         "DiffStatusEnum": "journeys.services.versioning.DIFF_STATUSES",
         "EvidenceKindEnum": "research.models.Kind",
+        "ResearchTrashKindEnum": "research.models.ResearchTrash.Kind",
         "ConfidenceLevelEnum": "research.confidence.Level",
     },
 }

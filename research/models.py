@@ -349,3 +349,43 @@ class ResearchSettings(models.Model):
 
     def __str__(self):
         return f"Research settings of {self.workspace}"
+
+
+class ResearchTrash(models.Model):
+    """A deleted evidence item or study kept whole (every row its delete took, research/services/trash.py)
+    so that the deletion can be undone with the same ids, versions and links."""
+
+    class Kind(models.TextChoices):
+        EVIDENCE = "evidence", "Evidence"
+        STUDY = "study", "Study"
+
+    TITLE_MAX = 200
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="research_trash")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # Generated from the item's text or the study's title, shortened with "…" (never what someone typed).
+    title = models.CharField(max_length=TITLE_MAX)
+    evidence_count = models.PositiveIntegerField(default=0)
+    payload = models.JSONField()
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    deleted_at = models.DateTimeField(default=timezone.now)
+    restored_at = models.DateTimeField(null=True, blank=True)
+    restored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-deleted_at", "-id"]
+        verbose_name = "deleted research"
+        verbose_name_plural = "deleted research"
+        indexes = [models.Index(fields=["workspace", "restored_at", "-deleted_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["evidence", "study"]), name="researchtrash_kind_valid"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} “{self.title}”"

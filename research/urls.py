@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import evidence, imports, panel, studies
+from .views import evidence, imports, panel, studies, trash
 from .views import help as help_pages
 
 app_name = "research"
@@ -19,6 +19,7 @@ urlpatterns = [
     path("studies/<int:pk>/edit/", studies.study_edit, name="study_edit"),
     path("studies/<int:pk>/delete/", studies.study_delete, name="study_delete"),
     path("studies/<int:pk>/import/", imports.study_import, name="study_import"),
+    path("deleted/<int:pk>/restore/", trash.trash_restore, name="trash_restore"),
     # A card's evidence panel: the map's side panel loads it (journeys never imports research).
     path("cards/<int:card_id>/evidence/", panel.card_evidence, name="card_evidence"),
     path("help/confidence/", help_pages.confidence_help, name="help_confidence"),

@@ -93,6 +93,8 @@ def api_data(db):
     )
     link = research.link_create(evidence_id=evidence.pk, by=admin, card=card.pk)
     tag = research.tag_create(workspace_id=workspace.pk, by=admin, name="Pricing")
+    gone = research.evidence_create(workspace_id=workspace.pk, by=admin, text="Deleted, to put back.")
+    research_trash = research.evidence_delete(evidence_id=gone.pk, by=admin)
     metric = metrics.metric_create(journey_id=journey.pk, by=admin, name="Onboarding CSAT", kind="csat")
     ids = {
         "workspaces": workspace.pk,
@@ -111,6 +113,7 @@ def api_data(db):
         "evidence": evidence.pk,
         "evidence-links": link.pk,
         "research-tags": tag.pk,
+        "research-trash": research_trash.pk,
         "metrics": metric.pk,
     }
     return {"token": Token.objects.create(user=admin).key, "ids": ids}
@@ -140,7 +143,7 @@ def refusals_name_the_field(ctx, response, case):
     }
     # …or the object the path names, when its state refuses the request ("This step already links…").
     kind = case.operation.path.removeprefix("/api/v1/").split("/", 1)[0]
-    allowed.add({"trash": "item"}.get(kind, kind.removesuffix("s")))
+    allowed.add({"trash": "item", "research-trash": "item"}.get(kind, kind.removesuffix("s")))
     if not (isinstance(body, dict) and body and set(body) <= allowed):
         raise AssertionError(f"400 without naming a field of the request: {body}")
     return None

@@ -982,6 +982,19 @@ EXPECTATIONS: dict[str, list[Case]] = {
             restricted=API_DELETE_RESTRICTED,
         ),
     ],
+    # Deleted research (research/services/trash.py): members list it; putting back needs the research write
+    # right (the manager is a viewer by role: 403) and edit on the journeys of its links: `research_trash`
+    # is an item linked to the emotion card, so with `restricted=` the editor, who cannot see that journey,
+    # is refused (403, without naming it) and only the admin puts it back.
+    "research-api:trash-list": [Case("GET", kw(pk="workspace.pk"), expect=API_VIEW)],
+    "research-api:trash-restore": [
+        Case(
+            "POST",
+            kw(pk="research_trash.pk"),
+            expect=(401, 404, 403, 200, 403, 200),
+            restricted=(401, 404, 403, 403, 403, 200),
+        ),
+    ],
     "research-api:journey-links": [
         Case("GET", kw(pk="journey.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
     ],
@@ -1055,6 +1068,17 @@ EXPECTATIONS: dict[str, list[Case]] = {
             kw(pk="study.pk"),
             data=lambda o: {"expected_version": o.study.version, "confirm": "on"},
             expect=(302, 404, 403, 302, 403, 302),
+        ),
+    ],
+    # "Put back" on the library and study pages: back to the item's page (302); a put-back the service
+    # refuses (here: a link on a journey the editor cannot see) goes back to the list with the reason
+    # (302, nothing changed: tests/research/test_trash.py checks that).
+    "research:trash_restore": [
+        Case(
+            "POST",
+            kw(pk="research_trash.pk"),
+            expect=(302, 404, 403, 302, 403, 302),
+            restricted=(302, 404, 403, 302, 403, 302),
         ),
     ],
     # The lead's import page (research/views/imports.py): no file sent shows the form again, nothing read.
@@ -1523,6 +1547,14 @@ def _import_job(o):
     )
 
 
+def _research_trash(o):
+    evidence = research_services.evidence_create(
+        workspace_id=o.workspace.pk, by=o.admin, text="Deleted, then put back.", tags=["Billing"]
+    )
+    research_services.link_create(evidence_id=evidence.pk, by=o.admin, card=o.emotion_card.pk)
+    return research_services.evidence_delete(evidence_id=evidence.pk, by=o.admin)
+
+
 def _metric(o):
     metric = metrics_services.metric_create(
         journey_id=o.journey.pk, by=o.admin, step=o.step.pk, name="Onboarding NPS", kind="nps"
@@ -1568,6 +1600,8 @@ BUILDERS: dict[str, Any] = {
     "evidence_link": lambda o: research_services.link_create(
         evidence_id=o.evidence.pk, by=o.admin, card=o.emotion_card.pk
     ),
+    # Deleted evidence (in the research trash) that was linked to the emotion card of the journey under test.
+    "research_trash": lambda o: _research_trash(o),
     "research_tag": lambda o: research_services.tag_create(
         workspace_id=o.workspace.pk, by=o.admin, name="Pricing"
     ),

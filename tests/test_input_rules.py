@@ -65,6 +65,7 @@ GENERATED = {
     "journeys.Activity.summary": "written by the service (quoted text shortened with …)",
     "journeys.TrashedItem.kind": "set by the service",
     "journeys.TrashedItem.title": "copied from the deleted element (shortened with …)",
+    "research.ResearchTrash.title": "copied from the deleted evidence or study (shortened with …)",
     "core.ImportJob.kind": "the importer's name, set by code",
     "core.ImportJob.filename": "the uploaded file's name (shortened with … past the limit)",
     "core.ImportJob.encoding": "detected, or chosen from a list (core.views.MappingForm)",

@@ -199,7 +199,9 @@ class EvidenceBulkApi(APIView):
     delete=extend_schema(
         tags=["research"],
         summary="Delete an evidence item",
-        description="Its links go too (each journey concerned records that in its activity).",
+        description="Its links go too (each journey concerned records that in its activity). It is kept in "
+        "the workspace's research trash (`/workspaces/{id}/research-trash/`) and can be put back "
+        "(`/research-trash/{id}/restore/`).",
         parameters=[EXPECTED_VERSION_PARAM],
         request=None,
         responses={204: None, **error_responses(Evidence)},

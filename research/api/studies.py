@@ -245,7 +245,8 @@ class StudyListApi(generics.ListAPIView):
         tags=["research"],
         summary="Delete a study with its evidence",
         description="Its evidence goes too, and with it the evidence's links (each journey concerned records "
-        "that in its activity).",
+        "that in its activity). All of it is kept in the workspace's research trash "
+        "(`/workspaces/{id}/research-trash/`) and can be put back (`/research-trash/{id}/restore/`).",
         parameters=[EXPECTED_VERSION_PARAM],
         request=None,
         responses={204: None, **error_responses(Study)},

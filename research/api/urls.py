@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import evidence, studies
+from . import evidence, studies, trash
 
 app_name = "research-api"
 urlpatterns = [
@@ -22,4 +22,6 @@ urlpatterns = [
     path("journeys/<int:pk>/evidence-links/", evidence.JourneyLinksApi.as_view(), name="journey-links"),
     path("journeys/<int:pk>/confidence/", evidence.JourneyConfidenceApi.as_view(), name="journey-confidence"),
     path("cards/<int:pk>/confidence/", evidence.CardConfidenceApi.as_view(), name="card-confidence"),
+    path("workspaces/<int:pk>/research-trash/", trash.ResearchTrashListApi.as_view(), name="trash-list"),
+    path("research-trash/<int:pk>/restore/", trash.ResearchTrashRestoreApi.as_view(), name="trash-restore"),
 ]

@@ -1,5 +1,6 @@
 """Evidence: create one, create many at once (all or nothing, idempotent by external id), update,
-delete. Deleting evidence takes its links with it, each journey it was linked to recording that."""
+delete. Deleting evidence takes its links with it, each journey it was linked to recording that; what a
+delete takes is kept in the research trash (trash.py) so that it can be undone."""
 
 from dataclasses import dataclass, field
 
@@ -11,10 +12,11 @@ from django.utils import timezone
 from accounts.models import User
 
 from .. import access
-from ..models import Evidence, Study
+from ..models import Evidence, ResearchTrash, Study
 from .base import apply_fields, check_version, save_versioned
 from .links import links_forget
 from .tags import clean_names, tags_resolve
+from .trash import research_trash_keep
 
 EVIDENCE_FIELDS = (
     "study", "kind", "text", "participant", "captured_on", "source_link", "external_id", "tags",
@@ -137,14 +139,17 @@ def evidence_remove(*, queryset, by: User, reason: str) -> int:
 
 
 @transaction.atomic
-def evidence_delete(*, evidence_id: int, by: User, expected_version=None) -> None:
-    """Delete an evidence item and its links (each journey it was linked to records that).
+def evidence_delete(*, evidence_id: int, by: User, expected_version=None) -> ResearchTrash:
+    """Delete an evidence item and its links (each journey it was linked to records that), kept in the
+    research trash so that it can be put back (trash.research_trash_restore). Returns the trash item.
     Raises Conflict when `expected_version` is stale."""
     evidence = access.evidence_for(
         by, evidence_id, need=access.WRITE, queryset=Evidence.objects.select_for_update(of=("self",))
     )
     check_version(evidence, expected_version)
+    item = research_trash_keep(workspace_id=evidence.workspace_id, by=by, evidence_ids=[evidence.pk])
     evidence_remove(queryset=Evidence.objects.filter(pk=evidence.pk), by=by, reason="evidence deleted")
+    return item
 
 
 # ---------------------------------------------------------------------------------------------- bulk

@@ -8,10 +8,11 @@ from django.utils import timezone
 from accounts.models import Membership, User
 
 from .. import access
-from ..models import Evidence, Study
+from ..models import Evidence, ResearchTrash, Study
 from .base import apply_fields, check_version, save_versioned
 from .evidence import evidence_remove
 from .tags import clean_names, tags_resolve
+from .trash import research_trash_keep
 
 STUDY_FIELDS = (
     "title", "method", "started_on", "ended_on", "participants", "segment", "owner", "summary",
@@ -95,15 +96,19 @@ def study_update(*, study_id: int, by: User, expected_version=None, **fields) ->
 
 
 @transaction.atomic
-def study_delete(*, study_id: int, by: User, expected_version=None) -> int:
-    """Delete a study with its evidence; links of that evidence go too, each recorded on its journey.
-    Returns how many evidence items went. Raises Conflict when `expected_version` is stale."""
+def study_delete(*, study_id: int, by: User, expected_version=None) -> ResearchTrash:
+    """Delete a study with its evidence; links of that evidence go too, each recorded on its journey. All of
+    it is kept in the research trash so that it can be put back (trash.research_trash_restore). Returns the
+    trash item (`evidence_count`: how many evidence items went). Raises Conflict when `expected_version` is
+    stale."""
     study = access.study_for(
         by, study_id, need=access.WRITE, queryset=Study.objects.select_for_update(of=("self",))
     )
     check_version(study, expected_version)
-    removed = evidence_remove(
+    evidence_ids = list(Evidence.objects.filter(study_id=study.pk).values_list("pk", flat=True))
+    item = research_trash_keep(workspace_id=study.workspace_id, by=by, evidence_ids=evidence_ids, study=study)
+    evidence_remove(
         queryset=Evidence.objects.filter(study_id=study.pk), by=by, reason=f"study “{study.title}” deleted"
     )
     study.delete()
-    return removed
+    return item

@@ -1,6 +1,6 @@
 """The evidence library (search, filters, sort, pages, CSV export) and an evidence item's pages: detail
 (where it is linked, on journeys the reader can see), create, edit (a stale form answers with the
-conflict), delete (research.services has no restore of evidence yet: a confirmation, not an undo)."""
+conflict), delete (kept in the research trash: the page it lands on offers "Undo", views/trash.py)."""
 
 import csv
 import datetime
@@ -24,6 +24,7 @@ from .. import access, selectors, services
 from ..forms import EvidenceDeleteForm, EvidenceFilterForm, EvidenceForm
 from ..models import Tag
 from .common import base_values, follow, labels_of, mark_matches, merge_stale, page_query, paginate
+from .trash import remember_deleted, trash_context
 
 
 def _filter_form(request, workspace, *, fixed_study=None) -> EvidenceFilterForm:
@@ -66,6 +67,8 @@ def evidence_library(request):
     context = library_context(request, workspace)
     partial = request.htmx and not request.htmx.history_restore_request
     template = "research/_evidence_results.html" if partial else "research/evidence_library.html"
+    if not partial:
+        context.update(trash_context(request, workspace))
     context["results_url"] = request.path
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
@@ -243,14 +246,15 @@ def evidence_edit(request, pk):
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def evidence_delete(request, pk):
-    """Delete an evidence item after a confirmation that says what goes with it (its links)."""
+    """Delete an evidence item (the detail page's button posts here at once; GET shows a confirmation that
+    says what goes with it). The page it lands on offers to undo it."""
     found = access.evidence_for(request.user, pk, need=access.WRITE)
     follow(request, found)
     evidence = selectors.evidence_detail(user=request.user, evidence_id=found.pk)
     form = EvidenceDeleteForm(request.POST or None, initial={"expected_version": evidence.version})
     if request.method == "POST" and form.is_valid():
         try:
-            services.evidence_delete(
+            item = services.evidence_delete(
                 evidence_id=evidence.pk,
                 by=request.user,
                 expected_version=form.cleaned_data["expected_version"],
@@ -260,7 +264,7 @@ def evidence_delete(request, pk):
                 None, "Someone changed this evidence since you opened this page. Check it and try again."
             )
         else:
-            messages.success(request, "Evidence deleted.")
+            remember_deleted(request, item)
             if evidence.study_id:
                 return redirect("research:study", pk=evidence.study_id)
             return redirect("research:evidence")

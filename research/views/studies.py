@@ -1,5 +1,6 @@
 """Studies: the list, a study's page (its fields and its evidence, searched and paged like the library),
-create, edit (a stale form answers with the conflict) and delete (saying what goes with it)."""
+create, edit (a stale form answers with the conflict) and delete (a confirmation saying what goes with it
+and that it can be undone; the studies page then offers "Undo", research/views/trash.py)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,6 +18,7 @@ from ..forms import StudyDeleteForm, StudyForm
 from ..models import Method, Study
 from .common import base_values, follow, labels_of, merge_stale, page_query, paginate
 from .evidence import library_context
+from .trash import remember_deleted, trash_context
 
 STUDY_PAGE_QUERYSET = Study.objects.select_related("workspace")
 
@@ -40,7 +42,7 @@ def study_list(request):
             "page_query": page_query(request),
             "method": method,
             "methods": Method.choices,
-            "can_write": access.can_write(workspace.role),
+            **trash_context(request, workspace),
         },
     )
 
@@ -60,6 +62,7 @@ def study_detail(request, pk):
         response = render(request, "research/_evidence_results.html", context)
     else:
         context["study"] = selectors.study_detail(study=found)
+        context.update(trash_context(request, workspace))
         response = render(request, "research/study_detail.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -141,14 +144,15 @@ def study_edit(request, pk):
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def study_delete(request, pk):
-    """Delete a study after a confirmation that says what goes with it: its evidence and their links."""
+    """Delete a study after a confirmation that says what goes with it (its evidence and their links) and that
+    it can be undone; the studies page then offers "Undo"."""
     found = access.study_for(request.user, pk, need=access.WRITE, queryset=STUDY_PAGE_QUERYSET)
     follow(request, found)
     study = selectors.study_detail(study=found)
     form = StudyDeleteForm(request.POST or None, initial={"expected_version": study.version})
     if request.method == "POST" and form.is_valid():
         try:
-            removed = services.study_delete(
+            item = services.study_delete(
                 study_id=study.pk, by=request.user, expected_version=form.cleaned_data["expected_version"]
             )
         except Conflict:
@@ -156,8 +160,7 @@ def study_delete(request, pk):
                 None, "Someone changed this study since you opened this page. Check it and try again."
             )
         else:
-            items = f"{removed} evidence item{'s' if removed != 1 else ''}"
-            messages.success(request, f"Study “{study.title}” deleted with its {items}.")
+            remember_deleted(request, item)
             return redirect("research:studies")
     links = selectors.study_visible_link_count(user=request.user, study_id=study.pk)
     return render(request, "research/study_delete.html", {"study": study, "form": form, "links": links})

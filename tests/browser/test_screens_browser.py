@@ -66,6 +66,7 @@ NOT_PAGES = {
     "journeys:card_comments": "HTMX fragment: the comments side panel (checked open in test_map_keyboard)",
     "research:evidence_export": "a CSV download (tests/research/test_pages.py, test_import.py)",
     "research:card_evidence": "HTMX fragment: a card's evidence panel (test_research_browser.py)",
+    "research:trash_restore": "POST only (Undo and Put back on the research pages)",
     "metrics:measurement_add": "POST only (the form is on metrics:metric)",
     "imports:progress": "HTMX fragment: the progress bar of imports:detail (checked inside it)",
 }

@@ -206,8 +206,8 @@ def test_study_delete_page_counts_only_visible_links(
 # ---------------------------------------------------------------------------------------------- query counts
 
 # session, user, memberships (current workspace), studies and tags for the pickers, count, the page's
-# evidence (study, visible-link count as a subquery), their tags
-LIBRARY_QUERIES = 8
+# evidence (study, visible-link count as a subquery), their tags, recently deleted (with deleters)
+LIBRARY_QUERIES = 9
 
 
 @pytest.mark.parametrize(
@@ -233,8 +233,8 @@ def test_library_queries_do_not_grow_with_the_library(
 
 
 # session, user, memberships, the study (with the reader's role), its tags for the picker, count, the page's
-# evidence, their tags, the study with its counts, its tags
-STUDY_QUERIES = 10
+# evidence, their tags, the study with its counts, its tags, recently deleted (with deleters)
+STUDY_QUERIES = 11
 
 
 def test_study_page_queries_do_not_grow(client, django_assert_num_queries, admin, viewer, workspace, study):
@@ -419,8 +419,9 @@ def test_study_delete_says_what_goes_and_deletes_it(client, editor, admin, works
 
 def test_study_list(client, viewer, study, django_assert_num_queries):
     client.force_login(viewer)
-    # session, user, memberships, count, the page's studies (owner, evidence count), their tags
-    with django_assert_num_queries(6):
+    # session, user, memberships, count, the page's studies (owner, evidence count), their tags, recently
+    # deleted (with deleters)
+    with django_assert_num_queries(7):
         page = _texts(client.get(reverse("research:studies")))
     assert study.title in page and "New study" not in page
     assert study.title not in _texts(client.get(reverse("research:studies"), {"method": "survey"}))
@@ -504,3 +505,4 @@ def test_someone_without_a_workspace_is_told_where_research_lives(client, db):
     assert client.get(reverse("research:evidence_create")).status_code == 302
     csv_text = b"".join(client.get(EXPORT).streaming_content).decode("utf-8-sig")
     assert csv_text.splitlines() == ["external_id,text,kind,participant,captured_on,source_link,tags,study"]
+

@@ -60,7 +60,7 @@ def test_deleting_a_study_deletes_its_evidence_and_records_it_on_linked_journeys
     card = first_card(journey)
     services.link_create(evidence_id=evidence.pk, by=editor, card=card.pk)
     revision = Journey.objects.get(pk=journey.pk).revision
-    assert services.study_delete(study_id=study.pk, by=editor, expected_version=1) == 1
+    assert services.study_delete(study_id=study.pk, by=editor, expected_version=1).evidence_count == 1
     assert not Evidence.objects.exists() and not EvidenceLink.objects.exists()
     assert Journey.objects.get(pk=journey.pk).revision == revision + 1
     line = Activity.objects.filter(journey=journey).first()
