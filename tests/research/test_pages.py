@@ -505,4 +505,3 @@ def test_someone_without_a_workspace_is_told_where_research_lives(client, db):
     assert client.get(reverse("research:evidence_create")).status_code == 302
     csv_text = b"".join(client.get(EXPORT).streaming_content).decode("utf-8-sig")
     assert csv_text.splitlines() == ["external_id,text,kind,participant,captured_on,source_link,tags,study"]
-
