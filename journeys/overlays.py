@@ -38,8 +38,24 @@ def map_ids(map_data: MapData) -> MapIds:
     )
 
 
-def collect(*, map_data: MapData | None = None, user, ids: MapIds | None = None) -> dict[str, Overlay]:
+def collect(
+    *, map_data: MapData | None = None, user, ids: MapIds | None = None, names=None
+) -> dict[str, Overlay]:
     """{provider name: Overlay} for this map (`map_data`, or just its `ids`) and reader: every provider
-    asked once."""
+    (or only those named in `names`, an iterable of provider names) asked once."""
     ids = ids if ids is not None else map_ids(map_data)
-    return {provider.name: provider.decorate(ids=ids, user=user) for provider in _providers.values()}
+    wanted = _providers.values() if names is None else [_providers[n] for n in names if n in _providers]
+    return {provider.name: provider.decorate(ids=ids, user=user) for provider in wanted}
+
+
+def names_from(raw: str | None) -> list[str]:
+    """The overlays a request asks for: `raw` is "" or None (none), "all", or provider names separated by
+    commas ("evidence,metrics"). Raises ValueError naming an unknown one and the known ones."""
+    asked = [name.strip() for name in (raw or "").split(",") if name.strip()]
+    if asked == ["all"]:
+        return list(_providers)
+    unknown = [name for name in asked if name not in _providers]
+    if unknown:
+        known = ", ".join(["all", *_providers]) or "none"
+        raise ValueError(f"No overlay named “{unknown[0]}” (known: {known}).")
+    return list(dict.fromkeys(asked))

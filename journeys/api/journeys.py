@@ -605,11 +605,23 @@ class JourneyMapApi(APIView):
         tags=["journeys"],
         summary="The whole map in one read",
         description="The journey (with `revision`, which grows with every change to the map), its stages "
-        "with their steps, its lanes and all its cards. A constant number of queries whatever the size.",
-        responses={200: MapOut, **error_responses(bad_input=False)},
+        "with their steps, its lanes and all its cards. A constant number of queries whatever the size. "
+        "`overlays` asks for what apps above the map add to it (research's `evidence`: each card's "
+        "confidence; `metrics`: each step's and stage's metrics and the journey's health): provider names "
+        "separated by commas, or `all`; none by default, as each costs a few queries.",
+        parameters=[
+            OpenApiParameter(
+                "overlays", str, description="Overlays to include: names separated by commas, or `all`."
+            )
+        ],
+        responses={200: MapOut, **error_responses()},
     )
     def get(self, request, pk):
         journey = access.journey_for(request.user, pk)
+        try:
+            wanted = overlays.names_from(request.query_params.get("overlays"))
+        except ValueError as exc:
+            raise ValidationError({"overlays": [str(exc)]}) from None
         # Plain rows in MapOut's shape (selectors.journey_map_rows): serializing 500 cards field by field
         # through DRF cost several times the database's work. tests/journeys/test_api_map.py holds the shape.
         rows = selectors.journey_map_rows(journey=journey)
@@ -624,7 +636,7 @@ class JourneyMapApi(APIView):
             steps=tuple(step["id"] for stage in rows["stages"] for step in stage["steps"]),
             cards=tuple(card["id"] for card in rows["cards"]),
         )
-        decorations = overlays.collect(ids=ids, user=request.user)
+        decorations = overlays.collect(ids=ids, user=request.user, names=wanted) if wanted else {}
         body = {
             "journey": JourneyOut(journey, context={"request": request}).data,
             **rows,

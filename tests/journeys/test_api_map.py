@@ -73,10 +73,10 @@ def test_map_query_count_does_not_grow_with_the_map(
     assert Card.objects.filter(journey=journey).count() == 10
     api.force_login(admin)
     # session, user, journey (+workspace, owner) with membership role, stages with their steps, lanes with
-    # their cards; + the registered overlays (research's evidence: 3, metrics': 3)
-    with django_assert_num_queries(5 + 6):
+    # their cards (overlays only when asked for: ?overlays=…, see the next test)
+    with django_assert_num_queries(5):
         small_body = api.get(map_url(journey)).json()
-    with django_assert_num_queries(5 + 6):
+    with django_assert_num_queries(5):
         big_body = api.get(map_url(big)).json()
     assert len(small_body["cards"]) == 10
     assert len(big_body["cards"]) == 500
@@ -89,11 +89,25 @@ def test_map_query_count_for_a_member_with_grants_lookup(
     big = factories.make_map(factories.make_journey(workspace, by=admin), stages=5, lanes=10, cards=500)
     api.force_login(viewer)
     # session, user, journey with membership role and grants (user, team), stages with their steps, lanes
-    # with their cards; + the registered overlays (research's evidence: 3, metrics': 3)
-    with django_assert_num_queries(5 + 6):
+    # with their cards; + the overlays asked for (research's evidence: 3, metrics': 3)
+    with django_assert_num_queries(5):
         assert api.get(map_url(journey)).status_code == 200
     with django_assert_num_queries(5 + 6):
-        assert len(api.get(map_url(big)).json()["cards"]) == 500
+        assert len(api.get(map_url(big) + "?overlays=all").json()["cards"]) == 500
+    with django_assert_num_queries(5 + 3):
+        assert set(api.get(map_url(big) + "?overlays=evidence").json()["overlays"]) == {"evidence"}
+
+
+def test_the_overlays_asked_for_are_named_and_an_unknown_one_is_refused(api, viewer, journey):
+    api.force_login(viewer)
+    assert api.get(map_url(journey)).json()["overlays"] == {}
+    assert set(api.get(map_url(journey) + "?overlays=metrics,evidence").json()["overlays"]) == {
+        "evidence",
+        "metrics",
+    }
+    response = api.get(map_url(journey) + "?overlays=evidence,priority")
+    assert response.status_code == 400
+    assert response.json() == {"overlays": ["No overlay named “priority” (known: all, evidence, metrics)."]}
 
 
 def test_empty_map(api, admin, workspace):

@@ -60,7 +60,7 @@ def api():
 
 def test_the_map_api_carries_each_providers_decorations(api, admin, journey, provider):
     api.force_login(admin)
-    body = api.get(reverse("journeys-api:journey-map", args=[journey.pk])).json()
+    body = api.get(reverse("journeys-api:journey-map", args=[journey.pk]), {"overlays": "long-cards"}).json()
     overlay = body["overlays"]["long-cards"]
     long_cards = {c["id"]: c["text"] for c in body["cards"] if len(c["text"]) >= 12}
     assert long_cards, "the fixture map has long cards"
@@ -87,7 +87,7 @@ def test_a_provider_adds_its_queries_once_whatever_the_map_size(
     journey = factories.make_journey(workspace, by=admin, title=f"Map of {cards}")
     factories.make_map(journey, stages=5, steps_per_stage=4, lanes=5, cards=cards)
     api.force_login(admin)
-    url = reverse("journeys-api:journey-map", args=[journey.pk])
+    url = reverse("journeys-api:journey-map", args=[journey.pk]) + "?overlays=all"
     overlays.unregister(provider.name)
     with django_assert_max_num_queries(50) as without:
         api.get(url)

@@ -26,7 +26,7 @@ def test_the_map_api_shows_each_cards_level(admin, journey, evidence, evidence_o
     services.link_create(evidence_id=evidence.pk, by=admin, card=card.pk)
     api = APIClient()
     api.force_login(admin)
-    body = api.get(reverse("journeys-api:journey-map", args=[journey.pk])).json()
+    body = api.get(reverse("journeys-api:journey-map", args=[journey.pk]), {"overlays": "evidence"}).json()
     shown = body["overlays"]["evidence"]
     assert {int(pk) for pk in shown["cards"]} == {c["id"] for c in body["cards"]}
     assert shown["cards"][str(card.pk)] == {
@@ -52,7 +52,7 @@ def test_the_overlay_adds_three_queries_to_the_map_whatever_its_size(
         services.link_create(evidence_id=evidence.pk, by=admin, card=card.pk)
     api = APIClient()
     api.force_login(admin)
-    url = reverse("journeys-api:journey-map", args=[journey.pk])
+    url = reverse("journeys-api:journey-map", args=[journey.pk]) + "?overlays=all"
     overlays.unregister(evidence_overlay.name)
     with django_assert_max_num_queries(50) as without:
         api.get(url)
