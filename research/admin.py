@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Evidence, EvidenceLink, ResearchEvent, ResearchSettings, Study, Tag
+from .models import Evidence, EvidenceLink, ResearchEvent, ResearchSettings, ResearchTrash, Study, Tag
 
 
 @admin.register(Tag)
@@ -50,3 +50,15 @@ class ResearchEventAdmin(admin.ModelAdmin):
 class ResearchSettingsAdmin(admin.ModelAdmin):
     list_display = ["workspace", "recency_months"]
     list_select_related = ["workspace"]
+
+
+@admin.register(ResearchTrash)
+class ResearchTrashAdmin(admin.ModelAdmin):
+    """What a delete kept for undo (services/trash.py). The payload is the rows as they were: read it here,
+    put it back through the pages or the API (restoring by hand here would skip the journeys' records)."""
+
+    list_display = ["title", "kind", "workspace", "evidence_count", "deleted_by", "deleted_at", "restored_at"]
+    list_filter = ["kind"]
+    list_select_related = ["workspace", "deleted_by"]
+    raw_id_fields = ["workspace", "deleted_by", "restored_by"]
+    readonly_fields = ["payload"]
