@@ -16,6 +16,7 @@ Guarantees, whatever the importer:
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -50,8 +51,9 @@ class RowsRefused(Exception):
 
 
 @dataclass(frozen=True)
-class Importer:
-    """What one kind of import reads and does. Subclass and override `authorize`, `check` and `write`.
+class Importer(ABC):
+    """What one kind of import reads and does. Subclasses must define `authorize` and `write` (abstract:
+    a subclass without them cannot be made) and may override `columns_for`, `describe`, `check`, `done_url`.
 
     `kind`: a unique name ("research.evidence"); `title`: what the pages call it ("Evidence");
     `columns`: the tabular.Column list it reads."""
@@ -60,10 +62,10 @@ class Importer:
     title: str
     columns: tuple[tabular.Column, ...]
 
+    @abstractmethod
     def authorize(self, user, target: dict) -> None:
         """Raise Http404/PermissionDenied unless `user` may import into `target` (checked when the job is
         created, started and run)."""
-        raise NotImplementedError
 
     def columns_for(self, header: list[str]) -> tuple[tabular.Column, ...]:
         """The columns to read from a file with this header: `columns` (the default), or columns that
@@ -80,13 +82,13 @@ class Importer:
         queries; every record has its "line". `columns`: what columns_for gave for the file."""
         return []
 
+    @abstractmethod
     def write(
         self, records: list[dict], *, target: dict, user, progress: Callable[[int], None], columns=()
     ) -> dict:
         """Write the records (inside the job's transaction), calling `progress(rows_written)` now and then.
         Returns what happened, as counts: {"created": n, "unchanged": m, …}. Must be idempotent (match by
         external id). Raises RowsRefused (naming lines) when the services it calls refuse rows."""
-        raise NotImplementedError
 
     def done_url(self, job: ImportJob) -> str:
         """Where the person goes once the import is done (the study's page…)."""
