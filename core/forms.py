@@ -109,3 +109,56 @@ class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
                     self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
                 )
         return super()._check_values(value)
+
+
+# ---------------------------------------------------------------------------------------------- stale forms
+# An edit form carries the values it was opened with (`base_<field>`). When someone else saved meanwhile,
+# each field is merged (the research and metrics edit pages; the journey settings page has its own,
+# journeys/views/journeys.py): what only this person changed goes over the newer
+# version, what only the other person changed stays theirs, and only a field both changed is left for this
+# person to decide (a clash).
+
+
+def form_value(value) -> str:
+    """A field's value as a form posts it, for comparing: dates in ISO form, line breaks and outer spaces
+    aside, None as ""."""
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value).replace("\r\n", "\n").strip()
+
+
+def base_values(initial: dict, posted=None) -> dict:
+    """The base_* values an edit form carries: those it was posted with, else the row's own."""
+    posted = posted or {}
+    return {
+        name: posted.get(f"base_{name}", form_value(value))
+        for name, value in initial.items()
+        if name != "expected_version"
+    }
+
+
+def merge_stale(posted, current: dict, version: int) -> tuple[dict, list[str]]:
+    """A stale form (`posted`, a QueryDict) merged per field with the row as it is now (`current`: the
+    form's initial values of it, at `version`): (the data to save or show, the names of the fields both
+    people changed). The merged data's base becomes the current row."""
+    data = posted.copy()
+    clashes = []
+    for name, value in current.items():
+        if name == "expected_version" or name not in posted:
+            continue
+        theirs, mine = form_value(value), form_value(posted.get(name))
+        base = posted.get(f"base_{name}")
+        if base is not None and mine == form_value(base):
+            data[name] = theirs  # untouched here: theirs stands
+        elif theirs != mine and (base is None or theirs != form_value(base)):
+            clashes.append(name)
+        data[f"base_{name}"] = theirs
+    data["expected_version"] = version
+    return data, clashes
+
+
+def labels_of(form, names) -> list[str]:
+    """The fields' labels in lower case, for "you both changed the title and the tags"."""
+    return [str(form.fields[name].label or name).lower() for name in names]

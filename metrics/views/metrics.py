@@ -14,13 +14,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import add_service_errors
 from core.errors import Conflict
+from core.forms import base_values, labels_of, merge_stale
 from journeys.access import people_who_see
 from journeys.models import Journey
 
 from .. import access, charts, health, selectors, services
 from ..forms import MeasurementForm, MetricDeleteForm, MetricForm
 from ..models import Component, Measurement, Source
-from .common import base_values, can_edit, follow, labels_of, merge_stale, metric_row, value_text
+from .common import can_edit, follow, metric_row, value_text
 
 CHART_PERIODS = 36  # the chart's recent periods; the table pages through all of them
 PAGE_SIZE = 50  # measurements a page of the table
@@ -179,7 +180,7 @@ def metric_create(request, pk):
 @require_http_methods(["GET", "HEAD", "POST"])
 def metric_edit(request, pk):
     """Edit a metric. A form opened before someone else saved is merged per field with their version
-    (common.merge_stale); only fields both changed are left for the person to decide (answered 409)."""
+    (core.forms.merge_stale); only fields both changed are left for the person to decide (answered 409)."""
     metric = access.metric_for(request.user, pk, need=access.EDIT)
     journey = metric.journey
     follow(request, journey)

@@ -19,11 +19,12 @@ from accounts.forms import add_service_errors
 from accounts.selectors import current_workspace
 from core import tabular
 from core.errors import Conflict
+from core.forms import base_values, labels_of, merge_stale
 
 from .. import access, selectors, services
 from ..forms import EvidenceDeleteForm, EvidenceFilterForm, EvidenceForm
 from ..models import Tag
-from .common import base_values, follow, labels_of, mark_matches, merge_stale, page_query, paginate
+from .common import follow, mark_matches, page_query, paginate
 from .trash import remember_deleted, trash_context
 
 
@@ -194,7 +195,7 @@ def evidence_create(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def evidence_edit(request, pk):
     """Edit an evidence item. A form opened before someone else saved is merged per field with their version
-    (common.merge_stale); only fields both changed are left for the person to decide."""
+    (core.forms.merge_stale); only fields both changed are left for the person to decide."""
     evidence = access.evidence_for(request.user, pk, need=access.WRITE)
     follow(request, evidence)
     studies = _studies(evidence.workspace_id)

@@ -12,11 +12,12 @@ from django.views.decorators.http import require_http_methods, require_safe
 from accounts.forms import add_service_errors
 from accounts.selectors import current_workspace
 from core.errors import Conflict
+from core.forms import base_values, labels_of, merge_stale
 
 from .. import access, selectors, services
 from ..forms import StudyDeleteForm, StudyForm
 from ..models import Method, Study
-from .common import base_values, follow, labels_of, merge_stale, page_query, paginate
+from .common import follow, page_query, paginate
 from .evidence import library_context
 from .trash import remember_deleted, trash_context
 
@@ -94,7 +95,7 @@ def study_create(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def study_edit(request, pk):
     """Edit a study. A form opened before someone else saved is merged per field with their version
-    (common.merge_stale); only fields both changed are left for the person to decide."""
+    (core.forms.merge_stale); only fields both changed are left for the person to decide."""
     study = access.study_for(request.user, pk, need=access.WRITE, queryset=STUDY_PAGE_QUERYSET)
     follow(request, study)
     workspace = study.workspace
