@@ -53,9 +53,10 @@ class MappingForm(forms.Form):
         columns = importer.columns_for(job.header)
         for column in columns:
             self.fields[f"column_{column.name}"] = forms.ChoiceField(
-                label=column.label + (" (required)" if column.required else ""),
+                label=column.label,  # the form marks the others "optional"
                 choices=options,
-                required=False,
+                required=column.required,
+                error_messages={"required": f"Choose the file's column for “{column.label}” (required)."},
                 help_text=column.help,
             )
         self.columns = columns

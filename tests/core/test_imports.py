@@ -383,3 +383,15 @@ def test_choosing_another_delimiter_guesses_the_columns_again_before_importing(c
         ImportJob.Status.MAPPING,
     )  # one column now; not started
     assert job.mapping == {"name": None, "founded": None, "size": None}
+
+
+def test_a_required_column_left_unmapped_is_named_and_nothing_starts(client, admin, workspace):
+    job = upload(admin, workspace, GOOD)
+    client.force_login(admin)
+    form = {"encoding": "utf-8", "delimiter": ";", "date_order": "", "column_name": "", "column_founded": "1",
+            "column_size": "2", "action": "start"}  # fmt: skip
+    page = client.post(reverse("imports:detail", args=[job.pk]), form).content.decode()
+    assert "Choose the file&#x27;s column for “Name” (required)." in page
+    assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.MAPPING
+    html = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert 'for="id_column_name">Name</label>' in html  # required: not marked "optional"
