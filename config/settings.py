@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "journeys",
     "research",
     "metrics",
+    "prioritization",
 ]
 
 MIDDLEWARE = [
