@@ -30,4 +30,7 @@ app.conf.beat_schedule = {
     "purge-unfinished-imports": {"task": "core.purge_imports", "schedule": 24 * 60 * 60},
     # Sharp metric changes (metrics/shifts.py), nightly; each import and API push also scans its journey.
     "scan-metric-shifts": {"task": "metrics.scan_shifts", "schedule": 24 * 60 * 60},
+    # Outbound webhook deliveries that are due and pending (prioritization/webhooks.py): re-queued every
+    # minute: a task the broker dropped or a worker that died mid-attempt delays a delivery, never loses it.
+    "requeue-webhook-deliveries": {"task": "prioritization.requeue_webhook_deliveries", "schedule": 60},
 }

@@ -325,6 +325,16 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
+# Outbound webhooks (prioritization/webhooks.py): retries with exponential backoff, base × 2^(n − 1) seconds
+# capped at the max, up to WEBHOOK_MAX_ATTEMPTS attempts; each request's timeout.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=15)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=6 * 60 * 60.0)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Requests to addresses admins type (webhooks, the Jira/Asana poll) refuse private and loopback addresses
+# (prioritization/outbound.py) unless this is true: an install whose Jira or receivers are on its own network.
+OUTBOUND_ALLOW_PRIVATE_ADDRESSES = env.bool("OUTBOUND_ALLOW_PRIVATE_ADDRESSES", default=False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
