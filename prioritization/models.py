@@ -502,6 +502,9 @@ class InboundDelivery(models.Model):
         UNMAPPED = "unmapped", "Status not mapped: ignored"
         UNKNOWN_ISSUE = "unknown_issue", "No initiative links this issue"
         IGNORED = "ignored", "Not a status change"
+        # The mapped status is not a move the initiative may make (models.TRANSITIONS: a dropped or measured
+        # initiative is not moved by a delivery tool); the issue's status is still recorded on the link.
+        REFUSED = "refused", "Status change not allowed: ignored"
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="deliveries")
     delivery_id = models.CharField(max_length=200)
