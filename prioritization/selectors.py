@@ -4,17 +4,36 @@ A card's delivery status comes from the initiatives that address it: the most ad
 dropped (proposed < planned < in progress < shipped < measured), else "not planned". `delivery_for_cards`
 reads it for any number of cards in one query; `delivery_rank` is the same rule as an SQL expression for a
 Card queryset (the queue filters and sorts by it).
+
+Scores (below): a card's score with its version and the current model (`card_score`), its history with old
+→ new per criterion (`score_history`), the model's versions with what changed (`model_versions`), every
+pain point's and opportunity's score on a journey (`journey_card_scores`) and the map's Priority view
+(`card_priorities`), each in a constant number of queries.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from django.db.models import Case, Count, IntegerField, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from .models import InitiativeCard, InitiativeTarget, Status, Verdict
+from journeys.models import Card, LaneKind
+from research.confidence import level_of, map_confidence
+
+from . import scoring
+from .models import (
+    Criterion,
+    InitiativeCard,
+    InitiativeTarget,
+    Score,
+    ScoreRevision,
+    ScoringModel,
+    Status,
+    Verdict,
+)
 
 NOT_PLANNED = "not_planned"
 NOT_PLANNED_LABEL = "Not planned"
@@ -160,3 +179,346 @@ def _verdicts(verdict: str):
         .values("n")
     )
     return Coalesce(Subquery(counted[:1], output_field=IntegerField()), Value(0))
+
+
+# ---------------------------------------------------------------------------------------------- scores
+# A card's score, its history (old → new per criterion), the scoring model's versions with what changed, a
+# journey's card scores and the map's Priority view. The figures' rule: prioritization/scoring.py.
+
+SCORED_KINDS = (LaneKind.PAIN_POINTS, LaneKind.OPPORTUNITIES)
+HISTORY_PAGE = 50  # revisions a history page shows
+
+
+@dataclass
+class CardScore:
+    """A card's score as pages, the API and a 409 show it: the card, its score (None when unscored, its
+    model's criteria prefetched), the score's version (its number of changes: 0 for a card never scored)
+    and the workspace's current model (criteria prefetched)."""
+
+    card: Card
+    score: Score | None
+    version: int
+    current_model: ScoringModel
+
+    @property
+    def stale(self) -> bool:
+        """Scored under a model version that is no longer current: the score asks to be re-scored."""
+        return self.score is not None and self.score.model_id != self.current_model.pk
+
+    @property
+    def model(self) -> ScoringModel:
+        """The model the score was made under, or the current one for an unscored card."""
+        return self.score.model if self.score is not None else self.current_model
+
+
+def current_model(*, workspace_id: int) -> ScoringModel | None:
+    """The workspace's current scoring model with its criteria, or None before its first use (pages and the
+    API make version 1 then: services.scoring_model_ensure_default). Two queries."""
+    return (
+        ScoringModel.objects.filter(workspace_id=workspace_id, is_current=True)
+        .select_related("created_by")
+        .prefetch_related("criteria")
+        .first()
+    )
+
+
+def card_score(*, card: Card, current_model: ScoringModel) -> CardScore:
+    """The card's score with its model, criteria, scorer and satisfaction metric (two queries), and the
+    number of its revisions when it is unscored (one more). The caller checked the reader sees the card."""
+    score = (
+        Score.objects.filter(card_id=card.pk)
+        .select_related("model", "scored_by", "satisfaction_metric")
+        .prefetch_related("model__criteria")
+        .first()
+    )
+    version = score.version if score is not None else ScoreRevision.objects.filter(card_id=card.pk).count()
+    return CardScore(card=card, score=score, version=version, current_model=current_model)
+
+
+# ---------------------------------------------------------------------------------------------- history
+
+
+@dataclass(frozen=True)
+class CriterionChange:
+    """One criterion's value before and after a change, with the meanings of both values and the
+    rationale given with the new one."""
+
+    key: str
+    name: str
+    old: int | None
+    new: int | None
+    old_meaning: str
+    new_meaning: str
+    rationale: str
+    old_rationale: str
+
+
+@dataclass
+class HistoryEntry:
+    """One change of a card's score: the revision (who, when, model version), and old → new per criterion
+    (only those that changed, or every criterion when the model version changed), of the composite, the
+    importance and the satisfaction."""
+
+    revision: ScoreRevision
+    previous: ScoreRevision | None
+    changes: list[CriterionChange]
+
+    @property
+    def model_changed(self) -> bool:
+        return self.previous is not None and self.previous.model_id != self.revision.model_id
+
+    @property
+    def cleared(self) -> bool:
+        return self.revision.cleared
+
+    @property
+    def old_composite(self):
+        return self.previous.composite if self.previous is not None else None
+
+    @property
+    def old_importance(self):
+        return self.previous.importance if self.previous is not None else None
+
+    @property
+    def old_satisfaction(self):
+        return self.previous.satisfaction if self.previous is not None else None
+
+
+def _meaning(criterion, value) -> str:
+    if criterion is None or value is None:
+        return ""
+    meanings = criterion.meanings or []
+    return meanings[value - 1] if 1 <= value <= len(meanings) else ""
+
+
+def _entry(revision: ScoreRevision, previous: ScoreRevision | None) -> HistoryEntry:
+    criteria = list(revision.model.criteria.all())
+    before_values = previous.values if previous is not None and not previous.cleared else {}
+    before_rationales = previous.rationales if previous is not None and not previous.cleared else {}
+    before_criteria = {c.key: c for c in previous.model.criteria.all()} if previous is not None else {}
+    model_changed = previous is not None and previous.model_id != revision.model_id
+    changes = []
+    keys = [c.key for c in criteria]
+    keys += [key for key in before_criteria if key not in keys and key in before_values]
+    by_key = {c.key: c for c in criteria}
+    for key in keys:
+        criterion, old_criterion = by_key.get(key), before_criteria.get(key)
+        old, new = before_values.get(key), revision.values.get(key)
+        rationale, old_rationale = revision.rationales.get(key, ""), before_rationales.get(key, "")
+        if old == new and rationale == old_rationale and not model_changed:
+            continue
+        if revision.cleared and old is None:
+            continue
+        changes.append(
+            CriterionChange(
+                key=key,
+                name=(criterion or old_criterion).name,
+                old=old,
+                new=new,
+                old_meaning=_meaning(old_criterion, old),
+                new_meaning=_meaning(criterion, new),
+                rationale=rationale,
+                old_rationale=old_rationale,
+            )
+        )
+    return HistoryEntry(revision=revision, previous=previous, changes=changes)
+
+
+@dataclass
+class History:
+    """A page of a card's score history, newest first; `older` is the revision id to ask for the next page
+    with (`before=`), None on the last page."""
+
+    entries: list[HistoryEntry]
+    older: int | None
+
+
+def score_history(*, card_id: int, before: int | None = None, limit: int = HISTORY_PAGE) -> History:
+    """A page of `limit` changes of the card's score, newest first, each with old → new per criterion (its
+    rationale, the meanings of both values) and its model version, before revision `before` (its id) when
+    given. Two queries whatever the length of the history: the revisions with their scorer and model (one
+    more than the page, the oldest shown's predecessor) and the criteria of their models."""
+    rows = ScoreRevision.objects.filter(card_id=card_id)
+    if before is not None:
+        rows = rows.filter(pk__lt=before)
+    revisions = list(
+        rows.select_related("by", "model").prefetch_related("model__criteria").order_by("-pk")[: limit + 1]
+    )
+    shown = revisions[:limit]
+    entries = [
+        _entry(revision, revisions[index + 1] if index + 1 < len(revisions) else None)
+        for index, revision in enumerate(shown)
+    ]
+    return History(entries=entries, older=shown[-1].pk if len(revisions) > limit else None)
+
+
+# ---------------------------------------------------------------------------------------------- versions
+
+
+@dataclass
+class Version:
+    """A version of the scoring model with its criteria, how many scores were made under it and are still
+    current cards' scores, and what changed from the version before (in words)."""
+
+    model: ScoringModel
+    criteria: list
+    score_count: int
+    changes: list[str]
+
+
+def model_changes(old: ScoringModel | None, new: ScoringModel) -> list[str]:
+    """What changed from version `old` to `new`, one line each ("Added “Reach” (weight 2)", "“Effort”:
+    weight 2 → 3", "Evidence confidence now scales the composite"); criteria are told apart by key.
+    Reads the criteria both have prefetched."""
+    if old is None:
+        return ["The first version."]
+    before = {c.key: c for c in old.criteria.all()}
+    after = {c.key: c for c in new.criteria.all()}
+    lines = []
+    for key, c in after.items():
+        if key not in before:
+            direction = ", lower is better" if c.lower_is_better else ""
+            lines.append(f"Added “{c.name}” (weight {c.weight}{direction}).")
+            continue
+        b = before[key]
+        if b.name != c.name:
+            lines.append(f"Renamed “{b.name}” to “{c.name}”.")
+        if b.weight != c.weight:
+            lines.append(f"“{c.name}”: weight {b.weight} → {c.weight}.")
+        if b.lower_is_better != c.lower_is_better:
+            lines.append(f"“{c.name}”: now {'lower' if c.lower_is_better else 'higher'} is better.")
+        changed = [str(i) for i, (x, y) in enumerate(zip(b.meanings, c.meanings, strict=False), 1) if x != y]
+        if changed:
+            lines.append(
+                f"“{c.name}”: the meaning of {', '.join(changed)} changed."
+                if len(changed) < len(c.meanings)
+                else f"“{c.name}”: every meaning changed."
+            )
+        if b.description != c.description:
+            lines.append(f"“{c.name}”: description changed.")
+    for key, b in before.items():
+        if key not in after:
+            lines.append(f"Removed “{b.name}”.")
+    common = [k for k in after if k in before]
+    if [k for k in before if k in after] != common:
+        lines.append("Criteria reordered.")
+    if old.use_confidence != new.use_confidence:
+        lines.append(
+            "Evidence confidence now scales the composite."
+            if new.use_confidence
+            else "Evidence confidence no longer scales the composite."
+        )
+    return lines
+
+
+def model_versions(*, workspace_id: int) -> list[Version]:
+    """Every version of the workspace's scoring model, newest first, with criteria, the number of current
+    card scores made under it, and what changed from the version before. Two queries, whatever the number
+    of versions and criteria."""
+    models = list(
+        ScoringModel.objects.filter(workspace_id=workspace_id)
+        .select_related("created_by")
+        .prefetch_related("criteria")
+        .annotate(score_count=Count("scores"))
+        .order_by("-number")
+    )
+    return [
+        Version(
+            model=m,
+            criteria=list(m.criteria.all()),
+            score_count=m.score_count,
+            changes=model_changes(models[i + 1] if i + 1 < len(models) else None, m),
+        )
+        for i, m in enumerate(models)
+    ]
+
+
+# ---------------------------------------------------------------------------------------------- a journey
+
+
+def journey_card_scores(*, journey_id: int) -> list[Card]:
+    """Every pain-point and opportunity card of a journey in map order (stage, step, lane, position), each
+    with `score_row` (its Score with the model, or None), `lane` and `step`. Two queries whatever the size of
+    the map: the cards with their scores and models, and the criteria of those models."""
+    cards = list(
+        Card.objects.filter(journey_id=journey_id, lane__kind__in=SCORED_KINDS)
+        .select_related("lane", "step", "score__model", "score__scored_by")
+        .order_by("step__stage__position", "step__position", "lane__position", "position", "pk")
+    )
+    model_ids = {card.score.model_id for card in cards if _has_score(card)}
+    criteria: dict[int, list] = {pk: [] for pk in model_ids}
+    for criterion in Criterion.objects.filter(model_id__in=model_ids).order_by("model_id", "position", "pk"):
+        criteria[criterion.model_id].append(criterion)
+    for card in cards:
+        card.score_row = card.score if _has_score(card) else None
+        if card.score_row is not None:
+            card.score_row.model.criteria_list = criteria[card.score_row.model_id]
+    return cards
+
+
+def _has_score(card: Card) -> bool:
+    try:
+        return card.score is not None
+    except Score.DoesNotExist:
+        return False
+
+
+# ---------------------------------------------------------------------------------------------- the map
+
+
+@dataclass(frozen=True)
+class CardPriority:
+    """What the map's Priority view shows of one pain-point or opportunity card (see scoring.py): the
+    composite, the priority (times the confidence factor when its model uses confidence), its band, the
+    model version it was scored under and whether that is stale. Unscored: every figure None."""
+
+    card_id: int
+    kind: str
+    composite: Decimal | None = None
+    priority: Decimal | None = None
+    scored: bool = False
+    model_number: int | None = None
+    stale: bool = False
+    use_confidence: bool = False
+    level: str | None = None
+
+
+def card_priorities(*, journey_id: int, card_ids) -> dict[int, CardPriority]:
+    """{card id: CardPriority} for the pain-point and opportunity cards among `card_ids` of a journey (other
+    cards are left out). One query, plus research's three of map_confidence only when a score's model
+    uses confidence, whatever the number of cards."""
+    rows = list(
+        Card.objects.filter(journey_id=journey_id, pk__in=list(card_ids), lane__kind__in=SCORED_KINDS)
+        .order_by()
+        .values_list(
+            "pk",
+            "lane__kind",
+            "score__pk",
+            "score__composite",
+            "score__model__number",
+            "score__model__is_current",
+            "score__model__use_confidence",
+        )
+    )
+    levels = {}
+    if any(row[6] for row in rows):
+        confidence = map_confidence(journey_id=journey_id)
+        levels = {pk: level_of(confidence.cards, pk) for pk, *_ in rows}
+    out = {}
+    for pk, kind, score_pk, composite, number, is_current, use_confidence in rows:
+        if score_pk is None:
+            out[pk] = CardPriority(card_id=pk, kind=kind)
+            continue
+        level = levels.get(pk)
+        out[pk] = CardPriority(
+            card_id=pk,
+            kind=kind,
+            composite=composite,
+            priority=scoring.priority(composite, use_confidence=bool(use_confidence), level=level),
+            scored=True,
+            model_number=number,
+            stale=not is_current,
+            use_confidence=bool(use_confidence),
+            level=level,
+        )
+    return out
