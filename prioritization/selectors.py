@@ -9,6 +9,10 @@ Scores (below): a card's score with its version and the current model (`card_sco
 → new per criterion (`score_history`), the model's versions with what changed (`model_versions`), every
 pain point's and opportunity's score on a journey (`journey_card_scores`) and the map's Priority view
 (`card_priorities`), each in a constant number of queries.
+
+Initiatives (at the end): the list and the board with counts, an initiative's page (`initiative_detail`),
+cards to link and metrics to target; cards and target metrics of journeys the reader cannot see are never
+shown nor counted.
 """
 
 from __future__ import annotations
@@ -17,21 +21,37 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Case, Count, IntegerField, Max, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 
 from journeys.models import Card, LaneKind
+from metrics.models import Metric
 from research.confidence import level_of, map_confidence
 
-from . import scoring
+from . import access, outcomes, scoring
 from .models import (
     Criterion,
+    DeliveryLink,
+    Initiative,
     InitiativeCard,
     InitiativeTarget,
     Score,
     ScoreRevision,
     ScoringModel,
     Status,
+    StatusChange,
     Verdict,
 )
 
@@ -61,8 +81,18 @@ class InitiativeBrief:
     title: str
     status: str
     shipped_date: date | None
-    met: int = 0  # targets whose recorded verdict is "met" (filled when the initiative is measured)
-    not_met: int = 0
+    # Targets whose recorded verdict is "met" / "not met" (recorded when the initiative is measured), counted
+    # over the metrics the reader can see; None when delivery_for_cards was not given a reader.
+    met: int | None = None
+    not_met: int | None = None
+
+    @property
+    def outcome(self) -> str:
+        """ "2 of 3 targets met" once measured (targets with a verdict), else ""."""
+        if self.status != Status.MEASURED or self.met is None or not (self.met + self.not_met):
+            return ""
+        judged = self.met + self.not_met
+        return f"{self.met} of {judged} target{'s' if judged != 1 else ''} met"
 
     @property
     def status_label(self) -> str:
@@ -126,19 +156,23 @@ def delivery_rank_filter(statuses) -> Q:
     return Q(delivery_rank__in=ranks)
 
 
-def delivery_for_cards(card_ids) -> dict[int, DeliveryInfo]:
+def delivery_for_cards(card_ids, *, user=None) -> dict[int, DeliveryInfo]:
     """{card id: DeliveryInfo} for every id given (NOT_PLANNED when nothing addresses it), in one query
     (verdict counts are subqueries of it) whatever the number of cards and initiatives; none for no ids.
     The caller shows these cards to a reader who may see them; initiatives are the workspace's, readable by
-    every member."""
+    every member. With `user`, each initiative's measured verdicts are counted (`met`, `not_met`) over the
+    target metrics of journeys that reader can see (a hidden metric is never counted); without, they are
+    None."""
     ids = list(dict.fromkeys(card_ids))
     if not ids:
         return {}
+    qs = InitiativeCard.objects.filter(card_id__in=ids).order_by()
+    if user is not None:
+        qs = qs.annotate(met=_verdicts(Verdict.MET, user), not_met=_verdicts(Verdict.NOT_MET, user))
+    else:
+        qs = qs.annotate(met=Value(None, IntegerField()), not_met=Value(None, IntegerField()))
     rows = list(
-        InitiativeCard.objects.filter(card_id__in=ids)
-        .order_by()
-        .annotate(met=_verdicts(Verdict.MET), not_met=_verdicts(Verdict.NOT_MET))
-        .values_list(
+        qs.values_list(
             "card_id",
             "initiative_id",
             "initiative__title",
@@ -170,9 +204,13 @@ def delivery_for_cards(card_ids) -> dict[int, DeliveryInfo]:
     return result
 
 
-def _verdicts(verdict: str):
+def _verdicts(verdict: str, user):
     counted = (
-        InitiativeTarget.objects.filter(initiative_id=OuterRef("initiative_id"), verdict=verdict)
+        InitiativeTarget.objects.filter(
+            initiative_id=OuterRef("initiative_id"),
+            verdict=verdict,
+            metric__journey_id__in=access.visible_journeys(user).values("pk"),
+        )
         .order_by()
         .values("initiative_id")
         .annotate(n=Count("pk"))
@@ -522,3 +560,222 @@ def card_priorities(*, journey_id: int, card_ids) -> dict[int, CardPriority]:
             level=level,
         )
     return out
+
+
+# ---------------------------------------------------------------------------------------------- initiatives
+# The initiative list and board, an initiative's page (its cards with score and confidence, its targets with
+# their outcome, history, delivery links), cards to link and metrics to target. Cards and target metrics of
+# journeys the reader cannot see are neither shown nor counted: an initiative never reveals a restricted
+# journey.
+
+LINKABLE_KINDS = (LaneKind.PAIN_POINTS, LaneKind.OPPORTUNITIES)
+BOARD_COLUMN_MAX = 50  # initiatives a board column shows (the list pages through all)
+CARD_SEARCH_MAX = 20
+BOARD_ORDER = [
+    Status.PROPOSED,
+    Status.PLANNED,
+    Status.IN_PROGRESS,
+    Status.SHIPPED,
+    Status.MEASURED,
+    Status.DROPPED,
+]
+
+
+def _visible_journey_ids(user):
+    return access.visible_journeys(user).values("pk")
+
+
+def _counted(queryset):
+    counted = queryset.order_by().values("initiative_id").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted[:1], output_field=IntegerField()), Value(0))
+
+
+def with_counts(queryset, user):
+    """Initiatives with `card_count` and `target_count`: their cards and target metrics on journeys the
+    reader can see (two correlated subqueries), their owner and delivery links (one prefetch query)."""
+    visible = _visible_journey_ids(user)
+    cards = InitiativeCard.objects.filter(initiative_id=OuterRef("pk"), card__journey_id__in=visible)
+    targets = InitiativeTarget.objects.filter(initiative_id=OuterRef("pk"), metric__journey_id__in=visible)
+    return (
+        queryset.select_related("owner")
+        .prefetch_related(
+            Prefetch("delivery_links", queryset=DeliveryLink.objects.order_by("provider", "key"))
+        )
+        .annotate(card_count=_counted(cards), target_count=_counted(targets))
+    )
+
+
+def initiative_list(
+    *, workspace_id: int, user, status: str | None = None, owner: int | None = None, q: str = ""
+):
+    """The workspace's initiatives, most recently changed first, with counts (see `with_counts`). Filters: a
+    status, an owner (user id), words of the title."""
+    qs = Initiative.objects.filter(workspace_id=workspace_id)
+    if status:
+        qs = qs.filter(status=status)
+    if owner:
+        qs = qs.filter(owner_id=owner)
+    for word in (q or "").split()[:8]:
+        qs = qs.filter(title__icontains=word)
+    return with_counts(qs, user).order_by("-updated_at", "-pk")
+
+
+@dataclass
+class Column:
+    status: str
+    label: str
+    items: list = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.items)
+
+
+def initiative_board(*, workspace_id: int, user) -> list[Column]:
+    """The board: a column per status in lifecycle order (dropped last), each with its most recently
+    changed initiatives (at most BOARD_COLUMN_MAX, with counts) and how many it has. Three queries (counts
+    per status, the initiatives, their delivery links) whatever the number of initiatives."""
+    totals = dict(
+        Initiative.objects.filter(workspace_id=workspace_id)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    ranked = Initiative.objects.filter(workspace_id=workspace_id).annotate(
+        board_rank=Window(RowNumber(), partition_by=["status"], order_by=["-updated_at", "-pk"])
+    )
+    items = list(
+        with_counts(ranked, user).filter(board_rank__lte=BOARD_COLUMN_MAX).order_by("-updated_at", "-pk")
+    )
+    columns = {s: Column(s.value, s.label, total=totals.get(s.value, 0)) for s in BOARD_ORDER}
+    for item in items:
+        columns[Status(item.status)].items.append(item)
+    return list(columns.values())
+
+
+@dataclass
+class LinkedCard:
+    """A card an initiative addresses, as its page shows it."""
+
+    card: Card
+    added_at: object
+    composite: object = None  # the card's score (0–100) or None when unscored
+    scored: bool = False
+    confidence: str = "assumption"
+
+
+@dataclass
+class InitiativeDetail:
+    initiative: Initiative
+    cards: list[LinkedCard]
+    targets: list[InitiativeTarget]
+    outcomes: list[outcomes.Outcome]
+    history: list[StatusChange]
+    links: list[DeliveryLink]
+
+
+def linked_cards(*, initiative: Initiative, user) -> list[LinkedCard]:
+    """The cards the initiative addresses on journeys the reader can see, by journey and map order, with
+    their journey, lane, step, score and research confidence level. One query."""
+    from research.confidence_sql import card_level, cutoff_for  # noqa: PLC0415 - lands with the queue
+
+    cutoff = cutoff_for(workspace_id=initiative.workspace_id)
+    rows = (
+        InitiativeCard.objects.filter(initiative=initiative, card__journey_id__in=_visible_journey_ids(user))
+        .select_related("card__journey", "card__lane", "card__step__stage", "card__score")
+        .annotate(confidence=card_level(cutoff=cutoff, card=OuterRef("card_id")))
+        .order_by(
+            "card__journey__title",
+            "card__journey_id",
+            "card__step__stage__position",
+            "card__step__position",
+            "card__lane__position",
+            "card__position",
+        )
+    )
+    out = []
+    for row in rows:
+        card = row.card
+        score = getattr(card, "score", None)
+        out.append(
+            LinkedCard(
+                card=card,
+                added_at=row.added_at,
+                composite=score.composite if score is not None else None,
+                scored=score is not None,
+                confidence=row.confidence,
+            )
+        )
+    return out
+
+
+def visible_targets(*, initiative: Initiative, user) -> list[InitiativeTarget]:
+    """The initiative's targets whose metric is on a journey the reader can see, with the metric, its
+    journey, stage and step. One query."""
+    return list(
+        InitiativeTarget.objects.filter(
+            initiative=initiative, metric__journey_id__in=_visible_journey_ids(user)
+        )
+        .select_related("metric__journey", "metric__stage", "metric__step")
+        .order_by("pk")
+    )
+
+
+def status_history(*, initiative: Initiative) -> list[StatusChange]:
+    """Every status change, oldest first, with who made it. One query."""
+    return list(StatusChange.objects.filter(initiative=initiative).select_related("by").order_by("at", "pk"))
+
+
+def initiative_detail(*, initiative: Initiative, user) -> InitiativeDetail:
+    """What an initiative's page shows (the caller checked access): its visible cards with scores and
+    confidence, visible targets with their outcome (live; the recorded verdict too once measured), the
+    status history and delivery links. Seven queries whatever the numbers (owner, research settings, cards,
+    targets, measurements, history, links)."""
+    found = Initiative.objects.select_related("owner", "created_by").get(pk=initiative.pk)
+    found.role = getattr(initiative, "role", None)
+    targets = visible_targets(initiative=found, user=user)
+    return InitiativeDetail(
+        initiative=found,
+        cards=linked_cards(initiative=found, user=user),
+        targets=targets,
+        outcomes=outcomes.outcomes_for(found, targets),
+        history=status_history(initiative=found),
+        links=list(found.delivery_links.order_by("provider", "key")),
+    )
+
+
+def linkable_cards(*, initiative: Initiative, user, q: str = "", limit: int = CARD_SEARCH_MAX) -> list[Card]:
+    """Pain points and opportunities of the workspace's journeys the reader can see, not yet addressed by the
+    initiative, whose text has every word of `q` (all of them when empty), by journey and map order, at
+    most `limit`. One query."""
+    qs = Card.objects.filter(
+        journey__workspace_id=initiative.workspace_id,
+        journey_id__in=_visible_journey_ids(user),
+        lane__kind__in=LINKABLE_KINDS,
+        journey__archived=False,
+    ).exclude(initiative_links__initiative=initiative)
+    for word in (q or "").split()[:8]:
+        qs = qs.filter(text__icontains=word)
+    return list(
+        qs.select_related("journey", "lane", "step").order_by(
+            "journey__title",
+            "journey_id",
+            "step__stage__position",
+            "step__position",
+            "lane__position",
+            "position",
+        )[:limit]
+    )
+
+
+def metric_choices(*, workspace_id: int, user, exclude=()) -> list[Metric]:
+    """Metrics of the workspace's journeys the reader can see (a target's choice), by journey then name.
+    One query."""
+    return list(
+        Metric.objects.filter(journey__workspace_id=workspace_id, journey_id__in=_visible_journey_ids(user))
+        .exclude(pk__in=list(exclude))
+        .select_related("journey", "stage", "step")
+        .order_by("journey__title", "journey_id", "name", "pk")
+    )

@@ -8,7 +8,7 @@ from journeys.models import Card, LaneKind
 from tests import factories
 
 
-def scored_map(journey, cards=12):
+def scored_map(journey, cards=20):
     """Lanes: emotions, actions, touchpoints, pain points, opportunities; cards spread over them."""
     factories.make_map(journey, lanes=5, cards=cards)
     return journey

@@ -62,11 +62,33 @@ def test_measured_beats_shipped_and_carries_its_verdict_counts(workspace, pain_c
         InitiativeTarget.objects.create(
             initiative=measured, metric=metric, expected_direction="up", expected_size=1, verdict=verdict
         )
-    info = delivery_for_cards([a.pk])[a.pk]
+    info = delivery_for_cards([a.pk], user=admin)[a.pk]
+    assert delivery_for_cards([a.pk])[a.pk].lead.met is None  # no reader, no counts
     assert info.status == Status.MEASURED
     assert info.shipped_date == date(2025, 3, 1)
     assert (info.lead.met, info.lead.not_met) == (2, 1)
     assert (info.initiatives[1].met, info.initiatives[1].not_met) == (0, 0)
+    assert info.lead.outcome == "2 of 3 targets met"
+    assert info.initiatives[1].outcome == ""  # shipped, not measured
+
+
+def test_verdicts_of_metrics_the_reader_cannot_see_are_not_counted(
+    workspace, admin, editor, pain_cards, restricted_pain_journey
+):
+    from metrics import services as metric_services
+
+    a = pain_cards[0]
+    measured = _initiative(workspace, "Measured", Status.MEASURED, [a], shipped=date(2025, 3, 1))
+    seen = metric_services.metric_create(journey_id=a.journey_id, by=admin, name="CSAT", kind="csat")
+    hidden = metric_services.metric_create(
+        journey_id=restricted_pain_journey.pk, by=admin, name="Churn", kind="csat"
+    )
+    for metric, verdict in ((seen, Verdict.NOT_MET), (hidden, Verdict.MET)):
+        InitiativeTarget.objects.create(
+            initiative=measured, metric=metric, expected_direction="up", expected_size=1, verdict=verdict
+        )
+    assert delivery_for_cards([a.pk], user=admin)[a.pk].lead.outcome == "1 of 2 targets met"
+    assert delivery_for_cards([a.pk], user=editor)[a.pk].lead.outcome == "0 of 1 target met"
 
 
 def test_no_ids_no_query(django_assert_num_queries):
@@ -75,13 +97,13 @@ def test_no_ids_no_query(django_assert_num_queries):
 
 
 @pytest.mark.parametrize("size", [2, 40])
-def test_one_query_whatever_the_numbers(workspace, pain_cards, size, django_assert_num_queries):
+def test_one_query_whatever_the_numbers(workspace, editor, pain_cards, size, django_assert_num_queries):
     cards = pain_cards[:size] if size <= len(pain_cards) else pain_cards
     for i in range(size):
         _initiative(workspace, f"I{i}", list(selectors.DELIVERY_ORDER)[i % 5], cards)
     # initiative cards joined with their initiative, verdict counts as subqueries
     with django_assert_num_queries(1):
-        info = delivery_for_cards([c.pk for c in cards])
+        info = delivery_for_cards([c.pk for c in cards], user=editor)
     assert len(info) == len(cards)
     assert all(len(i.initiatives) == size for i in info.values())
 
