@@ -3,7 +3,7 @@ before it is sent, so a repeated or concurrent task never sends it twice (priori
 
 from celery import shared_task
 
-from . import webhooks
+from . import sync, webhooks
 
 
 @shared_task(name=webhooks.DELIVER_TASK)
@@ -18,3 +18,17 @@ def requeue_webhook_deliveries() -> int:
     """Every minute (config/celery.py's beat schedule): queue pending deliveries that are due, so nothing
     is lost when the broker drops a task. Returns how many were queued."""
     return webhooks.requeue_due()
+
+
+@shared_task(name=sync.POLL_TASK)
+def poll_integration(integration_id: int) -> list[str]:
+    """Ask Jira or Asana about one integration's linked issues ("Check now"). Returns the outcomes of
+    what was newer than what the links had seen."""
+    return sync.poll(integration_id=integration_id).outcomes
+
+
+@shared_task(name=sync.POLL_ALL_TASK)
+def poll_integrations() -> int:
+    """Every 30 minutes (config/celery.py's beat schedule): catch up on webhooks Jira or Asana did not
+    deliver, for every integration with API access. Returns how many deliveries were applied or recorded."""
+    return sum(len(polled.outcomes) for polled in sync.poll_all())

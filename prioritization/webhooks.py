@@ -44,7 +44,7 @@ from celery import current_app
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Max, Prefetch, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -282,3 +282,31 @@ def requeue_due(*, limit: int = REQUEUE_BATCH) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     return queue(pks)
+
+
+# ------------------------------------------------------------------------------------------ reads
+# What the webhook pages and the API share (views/webhooks.py, api/integrations.py).
+
+
+def webhooks_of(*, workspace_id: int):
+    """A workspace's webhooks, oldest first, each with how many deliveries wait (`pending_count`), gave up
+    (`failed_count`) and when the last was made (`last_delivery_at`). One query."""
+    return (
+        Webhook.objects.filter(workspace_id=workspace_id)
+        .annotate(
+            pending_count=Count("deliveries", filter=Q(deliveries__state=DeliveryState.PENDING)),
+            failed_count=Count("deliveries", filter=Q(deliveries__state=DeliveryState.FAILED)),
+            last_delivery_at=Max("deliveries__created_at"),
+        )
+        .order_by("pk")
+    )
+
+
+def deliveries_of(*, webhook_id: int):
+    """A webhook's deliveries, newest first, with their attempts (prefetched, oldest first): two queries
+    for a page, however many attempts."""
+    return (
+        WebhookDelivery.objects.filter(webhook_id=webhook_id)
+        .order_by("-created_at", "-pk")
+        .prefetch_related(Prefetch("attempt_log", queryset=WebhookAttempt.objects.order_by("at", "pk")))
+    )

@@ -64,3 +64,49 @@ def webhook_receiver(fail_first: int = 0, status: int = 500):
     with serve(Handler) as url:
         receiver.url = url + "/hooks/throughline"
         yield receiver
+
+
+class FakeProvider:
+    """A stand-in for Jira's or Asana's REST API: `answer(path, query)` returns (status, JSON) for a GET;
+    every request is kept (path, query, headers) so tests can say what was asked."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.requests: list[dict] = []
+        self.lock = threading.Lock()
+        self.url = ""
+
+    def asked_paths(self) -> list[str]:
+        with self.lock:
+            return [r["path"] for r in self.requests]
+
+
+@contextmanager
+def fake_provider(answer):
+    """A real HTTP server answering GETs through `answer(path, query: dict[str, list[str]])`."""
+    from urllib.parse import parse_qs, urlsplit
+
+    provider = FakeProvider(answer)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            parts = urlsplit(self.path)
+            query = parse_qs(parts.query)
+            with provider.lock:
+                provider.requests.append(
+                    {"path": parts.path, "query": query, "headers": dict(self.headers.items())}
+                )
+            status, data = provider.answer(parts.path, query)
+            body = json.dumps(data).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    with serve(Handler) as url:
+        provider.url = url
+        yield provider
