@@ -174,8 +174,9 @@ def queue(pks: list[int], *, countdown: float | None = None) -> int:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one call of deliver() did: `state` after it (or "skipped": not pending, not due, or claimed by
-    another worker), the attempt's status code or error, and the seconds until the next attempt."""
+    """What one call of deliver() did: `state` after it ("skipped": not pending, not due, or claimed by
+    another worker; "gone": deleted meanwhile), the attempt's status code or error, and the seconds until
+    the next attempt."""
 
     state: str
     status_code: int | None = None
@@ -208,7 +209,9 @@ def _record(pk: int, *, status_code: int | None, error: str, duration_ms: int, a
     """Record an attempt and what follows from it: delivered on a 2xx, else retried after the backoff, or
     given up after the last attempt."""
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().get(pk=pk)
+        delivery = WebhookDelivery.objects.select_for_update().filter(pk=pk).first()
+        if delivery is None:  # the webhook was deleted while the request ran
+            return Outcome("gone", status_code, error[:ERROR_MAX])
         error = error[:ERROR_MAX]
         WebhookAttempt.objects.create(
             delivery=delivery, at=at, status_code=status_code, error=error, duration_ms=duration_ms

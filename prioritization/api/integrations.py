@@ -13,7 +13,6 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import generics, serializers, status
@@ -404,16 +403,10 @@ class AttemptOut(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-@extend_schema_field({"type": "string", "enum": DeliveryState.values})
-class DeliveryStateField(serializers.ChoiceField):
-    """A delivery's state, its enum written inline (another app's `state` owns the name StateEnum)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(choices=DeliveryState.choices, **kwargs)
-
-
 class DeliveryOut(serializers.ModelSerializer):
-    state = DeliveryStateField(read_only=True, help_text="pending (waiting), delivered, failed (gave up).")
+    state = serializers.ChoiceField(
+        choices=DeliveryState.choices, read_only=True, help_text="pending (waiting), delivered, failed."
+    )
     attempt_log = AttemptOut(many=True, read_only=True, help_text="Every attempt, oldest first.")
 
     class Meta:
@@ -443,7 +436,7 @@ class WebhookTestApi(APIView):
 
 
 class DeliveryFilterIn(serializers.Serializer):
-    state = DeliveryStateField(required=False)
+    state = serializers.ChoiceField(choices=DeliveryState.choices, required=False)
 
 
 @extend_schema_view(

@@ -304,3 +304,26 @@ def test_send_test_and_resend(workspace, admin, scratch_queue):
     WebhookDelivery.objects.filter(pk=test.pk).update(state=DeliveryState.FAILED, attempts=15)
     again = services.webhook_delivery_resend(delivery_id=test.pk, by=admin)
     assert (again.state, again.attempts) == (DeliveryState.PENDING, 0)
+
+
+def test_the_readme_s_python_example_verifies_our_deliveries(workspace, admin):
+    """The receiver code README.md gives people, run against a body we send."""
+    import re
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parents[2].joinpath("README.md").read_text()
+    section = readme.split("To check a delivery in Python:", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own documentation
+    verify = namespace["verify"]
+
+    webhook = hook(workspace, admin)
+    (delivery,) = webhooks.emit(workspace_id=workspace.pk, event=Event.SCORE_CHANGED, payload={"card": 3})
+    body = webhooks.body_of(delivery, workspace.pk, int(time.time()))
+    assert verify(webhook.secret, body, webhooks.sign(webhook.secret, body))["data"] == {"card": 3}
+    with pytest.raises(ValueError, match="bad signature"):
+        verify("another secret", body, webhooks.sign(webhook.secret, body))
+    old = webhooks.body_of(delivery, workspace.pk, int(time.time()) - 600)
+    with pytest.raises(ValueError, match="too old"):
+        verify(webhook.secret, old, webhooks.sign(webhook.secret, old))
