@@ -53,7 +53,7 @@ from django.db.models import TextChoices
 
 from journeys.models import Journey
 
-from .models import KIND_DEFAULTS, Direction, Kind, Metric
+from .models import KIND_DEFAULTS, Direction, Metric
 from .selectors import Period, journey_metrics, recent_periods
 
 TOLERANCE = Decimal("0.10")
@@ -95,7 +95,7 @@ def thresholds(metric: Metric) -> Thresholds | None:
         band = abs(target) * TOLERANCE
         off = target - band if metric.direction == Direction.HIGHER else target + band
         return Thresholds(target, off, "target")
-    defaults = KIND_DEFAULTS[Kind(metric.kind)][3]
+    defaults = KIND_DEFAULTS.get(metric.kind, (None,) * 4)[3]
     if defaults is not None:
         good, off = defaults
         return Thresholds(good, off, "kind")
@@ -198,11 +198,15 @@ def _weighted(pairs: list[tuple[int, int]]) -> int | None:
 def score_of(items) -> Score:
     """The score of these MetricHealth items (see the module docstring)."""
     items = tuple(items)
-    now = [(h.metric.weight, h.points) for h in items if h.points is not None]
-    before = [(h.metric.weight, h.previous_points) for h in items if h.previous_points is not None]
+    now, before = [], []
     counts = {status.value: 0 for status in Status}
-    for h in items:
+    for h in items:  # one pass (a root's score reads every metric of the hierarchy)
         counts[h.status] += 1
+        points, previous = POINTS.get(h.status), POINTS.get(h.previous_status)
+        if points is not None:
+            now.append((h.metric.weight, points))
+        if previous is not None:
+            before.append((h.metric.weight, previous))
     return Score(_weighted(now), _weighted(before), items, counts)
 
 

@@ -127,6 +127,23 @@ NEEDS = {
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
 
+UNIT_TEXT = {
+    Unit.PERCENT: "%", Unit.SECONDS: "s", Unit.MINUTES: "min", Unit.DAYS: "days",
+}  # fmt: skip
+KIND_LABELS = dict(Kind.choices)
+DIRECTION_LABELS = dict(Direction.choices)
+
+
+def unit_text_of(unit: str, currency: str, unit_label: str) -> str:
+    """A unit as shown after a value: "%", "EUR" (the currency), "min", the custom label, or "" (a score,
+    a count)."""
+    if unit == Unit.CURRENCY:
+        return currency
+    if unit == Unit.CUSTOM:
+        return unit_label
+    return UNIT_TEXT.get(unit, "")
+
+
 def name_key(name: str) -> str:
     """A metric's name as names are compared (imports, uniqueness on an element): case and spaces
     ignored."""
@@ -244,16 +261,7 @@ class Metric(models.Model):
 
     def unit_text(self) -> str:
         """The unit as shown after a value: "%", "EUR", "min", a custom label, or ""."""
-        return {
-            Unit.PERCENT: "%",
-            Unit.SCORE: "",
-            Unit.SECONDS: "s",
-            Unit.MINUTES: "min",
-            Unit.DAYS: "days",
-            Unit.CURRENCY: self.currency,
-            Unit.COUNT: "",
-            Unit.CUSTOM: self.unit_label,
-        }.get(self.unit, "")
+        return unit_text_of(self.unit, self.currency, self.unit_label)
 
     def clean(self):
         errors = {}
