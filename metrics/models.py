@@ -14,6 +14,7 @@ a delete takes with it and puts it back with its id on undo or a version restore
 import re
 from decimal import Decimal
 
+import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -150,10 +151,23 @@ def name_key(name: str) -> str:
     return re.sub(r"\s+", "", str(name or "")).casefold()
 
 
+# ISO 4217's codes for "no currency" and for testing: codes, but nothing a cost is counted in.
+NOT_CURRENCIES = frozenset({"XXX", "XTS"})
+
+
 def validate_currency(value) -> None:
-    """An ISO 4217 currency code: three capital letters (EUR, USD, JPY)."""
-    if value and not _CURRENCY.fullmatch(str(value)):
-        raise ValidationError("Give the ISO 4217 code of the currency: three capital letters (EUR).")
+    """An ISO 4217 currency code, in capitals (EUR, USD, JPY), as pycountry's copy of the standard (the
+    iso-codes data Debian keeps) lists them: "ABC" has the right shape and is no currency."""
+    if not value:
+        return
+    code = str(value)
+    known = pycountry.currencies.get(alpha_3=code) if len(code) == 3 and code.isascii() else None
+    if known is not None and code != known.alpha_3:
+        raise ValidationError(
+            f"Write the ISO 4217 code in capitals: {known.alpha_3} ({known.name}), not “{code}”."
+        )
+    if known is None or code in NOT_CURRENCIES or not _CURRENCY.fullmatch(code):
+        raise ValidationError(f"“{code}” is not an ISO 4217 currency code: give one such as EUR, USD or JPY.")
 
 
 class Metric(models.Model):

@@ -68,6 +68,14 @@ def test_bad_input_names_the_field_and_changes_nothing(api, journey):
     }
     response = api.post(url("journey-metrics", journey.pk), {"name": "Cost", "kind": "cost_to_serve"})
     assert response.status_code == 400 and list(response.json()) == ["currency"]
+    # Three capitals that no currency has: named as the field's error, checked against ISO 4217.
+    response = api.post(
+        url("journey-metrics", journey.pk), {"name": "Cost", "kind": "cost_to_serve", "currency": "EUX"}
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "currency": ["“EUX” is not an ISO 4217 currency code: give one such as EUR, USD or JPY."]
+    }
     assert not Metric.objects.exists()
 
 

@@ -30,7 +30,11 @@ def test_a_name_is_limited_in_characters_and_never_cut(journey):
     ("fields", "field", "message"),
     [
         ({"unit": "currency"}, "currency", "needs its currency code"),
-        ({"unit": "currency", "currency": "eur"}, "currency", "three capital letters"),
+        ({"unit": "currency", "currency": "eur"}, "currency", "in capitals: EUR (Euro), not “eur”"),
+        # The right shape is not enough: ISO 4217 has no ABC, and XXX is its code for "no currency".
+        ({"unit": "currency", "currency": "ABC"}, "currency", "“ABC” is not an ISO 4217 currency code"),
+        ({"unit": "currency", "currency": "XXX"}, "currency", "“XXX” is not an ISO 4217 currency code"),
+        ({"unit": "currency", "currency": "€"}, "currency", "“€” is not an ISO 4217 currency code"),
         ({"unit": "count", "currency": "EUR"}, "currency", "Only a currency metric"),
         ({"unit": "custom"}, "unit_label", "Name the custom unit"),
         (
@@ -54,6 +58,14 @@ def test_a_metric_s_unit_and_thresholds_are_checked(journey, fields, field, mess
     with pytest.raises(ValidationError) as exc:
         Metric(**values).full_clean()
     assert message in " ".join(exc.value.message_dict[field])
+
+
+@pytest.mark.parametrize("code", ["EUR", "USD", "JPY", "CHF", "INR", "BRL", "XOF"])
+def test_iso_4217_codes_are_accepted(journey, code):
+    Metric(
+        journey=journey, name="Cost", kind="cost_to_serve", unit="currency", currency=code,
+        direction="lower", aggregation="average",
+    ).full_clean()  # fmt: skip
 
 
 def test_lower_is_better_thresholds_run_the_other_way(journey):

@@ -189,6 +189,14 @@ def test_create_metric(client, editor, journey, step):
     )
     assert "A metric needs a name." in bad and "greater than or equal to 1" in bad
     assert Metric.objects.count() == 1
+    # A currency code is checked against ISO 4217 (typed in lower case, the form writes it in capitals).
+    cost = {"name": "Cost", "place": "journey", "kind": "cost_to_serve", "weight": "1", "source": "manual"}
+    bad = _page(client.post(url, {**cost, "currency": "eux"}))
+    field = re.search(r'<div class="field field--error">\s*<label[^>]*for="id_currency".*?</div>', bad, re.S)
+    assert field and "“EUX” is not an ISO 4217 currency code" in field.group(0)
+    assert Metric.objects.count() == 1
+    assert client.post(url, {**cost, "currency": "chf"}).status_code == 302
+    assert Metric.objects.get(name="Cost").currency == "CHF"
 
 
 def _form_data(page: str) -> dict:
