@@ -39,10 +39,10 @@ from django.db.models.functions import Coalesce, RowNumber
 from journeys.models import Card, LaneKind
 from metrics.models import Metric
 from research.confidence import level_of, map_confidence
+from research.confidence_sql import card_level, cutoff_for
 
 from . import access, outcomes, scoring
 from .models import (
-    Criterion,
     DeliveryLink,
     Initiative,
     InitiativeCard,
@@ -371,23 +371,37 @@ class History:
     older: int | None
 
 
+def history_entries(revisions: list, predecessor: ScoreRevision | None = None) -> list[HistoryEntry]:
+    """History entries of `revisions` (newest first, with their model's criteria prefetched); each compares
+    with the next one, the last with `predecessor` (the revision before it, or None for a first score)."""
+    return [
+        _entry(revision, revisions[index + 1] if index + 1 < len(revisions) else predecessor)
+        for index, revision in enumerate(revisions)
+    ]
+
+
+def revisions_of(card_id: int):
+    """A card's revisions, newest first, with scorer, model and its criteria (for history_entries)."""
+    return (
+        ScoreRevision.objects.filter(card_id=card_id)
+        .select_related("by", "model")
+        .prefetch_related("model__criteria")
+        .order_by("-pk")
+    )
+
+
 def score_history(*, card_id: int, before: int | None = None, limit: int = HISTORY_PAGE) -> History:
     """A page of `limit` changes of the card's score, newest first, each with old → new per criterion (its
     rationale, the meanings of both values) and its model version, before revision `before` (its id) when
     given. Two queries whatever the length of the history: the revisions with their scorer and model (one
     more than the page, the oldest shown's predecessor) and the criteria of their models."""
-    rows = ScoreRevision.objects.filter(card_id=card_id)
+    rows = revisions_of(card_id)
     if before is not None:
         rows = rows.filter(pk__lt=before)
-    revisions = list(
-        rows.select_related("by", "model").prefetch_related("model__criteria").order_by("-pk")[: limit + 1]
-    )
+    revisions = list(rows[: limit + 1])
     shown = revisions[:limit]
-    entries = [
-        _entry(revision, revisions[index + 1] if index + 1 < len(revisions) else None)
-        for index, revision in enumerate(shown)
-    ]
-    return History(entries=entries, older=shown[-1].pk if len(revisions) > limit else None)
+    predecessor = revisions[limit] if len(revisions) > limit else None
+    return History(entries=history_entries(shown, predecessor), older=shown[-1].pk if predecessor else None)
 
 
 # ---------------------------------------------------------------------------------------------- versions
@@ -474,31 +488,35 @@ def model_versions(*, workspace_id: int) -> list[Version]:
 # ---------------------------------------------------------------------------------------------- a journey
 
 
-def journey_card_scores(*, journey_id: int) -> list[Card]:
-    """Every pain-point and opportunity card of a journey in map order (stage, step, lane, position), each
-    with `score_row` (its Score with the model, or None), `lane` and `step`. Two queries whatever the size of
-    the map: the cards with their scores and models, and the criteria of those models."""
+def journey_card_scores(*, journey_id: int, current_model: ScoringModel) -> list[CardScore]:
+    """The CardScore of every pain-point and opportunity card of a journey in map order (stage, step, lane,
+    position; each card with its lane and step). Two queries whatever the size of the map: the cards with
+    their scores, models and numbers of changes, and the criteria of those models."""
+    changes = (
+        ScoreRevision.objects.filter(card_id=OuterRef("pk"))
+        .order_by()
+        .values("card_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     cards = list(
         Card.objects.filter(journey_id=journey_id, lane__kind__in=SCORED_KINDS)
         .select_related("lane", "step", "score__model", "score__scored_by")
+        .prefetch_related("score__model__criteria")
+        .annotate(score_changes=Coalesce(Subquery(changes[:1], output_field=IntegerField()), Value(0)))
         .order_by("step__stage__position", "step__position", "lane__position", "position", "pk")
     )
-    model_ids = {card.score.model_id for card in cards if _has_score(card)}
-    criteria: dict[int, list] = {pk: [] for pk in model_ids}
-    for criterion in Criterion.objects.filter(model_id__in=model_ids).order_by("model_id", "position", "pk"):
-        criteria[criterion.model_id].append(criterion)
-    for card in cards:
-        card.score_row = card.score if _has_score(card) else None
-        if card.score_row is not None:
-            card.score_row.model.criteria_list = criteria[card.score_row.model_id]
-    return cards
+    return [
+        CardScore(card=card, score=_score_of(card), version=card.score_changes, current_model=current_model)
+        for card in cards
+    ]
 
 
-def _has_score(card: Card) -> bool:
+def _score_of(card: Card) -> Score | None:
     try:
-        return card.score is not None
+        return card.score
     except Score.DoesNotExist:
-        return False
+        return None
 
 
 # ---------------------------------------------------------------------------------------------- the map
@@ -521,14 +539,15 @@ class CardPriority:
     level: str | None = None
 
 
-def card_priorities(*, journey_id: int, card_ids) -> dict[int, CardPriority]:
-    """{card id: CardPriority} for the pain-point and opportunity cards among `card_ids` of a journey (other
-    cards are left out). One query, plus research's three of map_confidence only when a score's model
-    uses confidence, whatever the number of cards."""
+def card_priorities(*, journey_id: int, card_ids=None) -> dict[int, CardPriority]:
+    """{card id: CardPriority} for the pain-point and opportunity cards of a journey (among `card_ids` when
+    given; other cards are left out). One query, plus research's three of map_confidence only when a
+    score's model uses confidence, whatever the number of cards."""
+    cards = Card.objects.filter(journey_id=journey_id, lane__kind__in=SCORED_KINDS)
+    if card_ids is not None:
+        cards = cards.filter(pk__in=list(card_ids))
     rows = list(
-        Card.objects.filter(journey_id=journey_id, pk__in=list(card_ids), lane__kind__in=SCORED_KINDS)
-        .order_by()
-        .values_list(
+        cards.order_by().values_list(
             "pk",
             "lane__kind",
             "score__pk",
@@ -679,8 +698,6 @@ class InitiativeDetail:
 def linked_cards(*, initiative: Initiative, user) -> list[LinkedCard]:
     """The cards the initiative addresses on journeys the reader can see, by journey and map order, with
     their journey, lane, step, score and research confidence level. One query."""
-    from research.confidence_sql import card_level, cutoff_for  # noqa: PLC0415 - lands with the queue
-
     cutoff = cutoff_for(workspace_id=initiative.workspace_id)
     rows = (
         InitiativeCard.objects.filter(initiative=initiative, card__journey_id__in=_visible_journey_ids(user))
