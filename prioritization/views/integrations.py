@@ -45,7 +45,7 @@ class IntegrationForm(forms.Form):
         label="API address",
         required=False,
         max_length=URL_MAX,
-        widget=forms.URLInput(attrs={"placeholder": "https://your-site.atlassian.net"}),
+        widget=forms.URLInput(attrs={"class": "input", "placeholder": "https://your-site.atlassian.net"}),
         help_text="For “check now” and the regular catch-up: Jira's site address, or Asana's API root.",
     )
     api_user = forms.CharField(
@@ -110,7 +110,10 @@ def mapping_rows(post, mapping: dict) -> list[dict]:
         rows = [{"name": n, "status": s} for n, s in zip(names, statuses, strict=False)]
         rows = [row for row in rows if row["name"].strip() or row["status"]]
     else:
-        rows = [{"name": name, "status": status} for name, status in mapping.items()]
+        # In the order of the statuses, then by name (PostgreSQL's jsonb keeps no key order).
+        order = {status.value: n for n, status in enumerate(MAPPABLE)}
+        saved = sorted(mapping.items(), key=lambda item: (order.get(item[1], len(order)), item[0].casefold()))
+        rows = [{"name": name, "status": status} for name, status in saved]
     return rows + [{"name": "", "status": ""} for _ in range(MAPPING_BLANK_ROWS)]
 
 

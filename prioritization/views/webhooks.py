@@ -30,7 +30,9 @@ class WebhookForm(forms.Form):
         label="Payload URL",
         max_length=URL_MAX,
         help_text="Where Throughline POSTs the JSON: the http:// or https:// address of your receiver.",
-        widget=forms.URLInput(attrs={"placeholder": "https://example.com/hooks/throughline"}),
+        widget=forms.URLInput(
+            attrs={"class": "input", "placeholder": "https://example.com/hooks/throughline"}
+        ),
     )
     events = forms.MultipleChoiceField(
         label="Events",

@@ -449,3 +449,29 @@ def test_signature_helpers_reject_a_missing_secret(jira):
     body = jira_body()
     assert not sync.jira_signed(jira, body, "sha256=" + sign("", body))
     assert not sync.asana_signed(jira, body, sign("", body))
+
+
+def test_a_synced_status_change_goes_out_on_the_outbound_webhooks(client, jira, initiative, workspace, admin):
+    from prioritization.models import Event, WebhookDelivery
+    from prioritization.services import webhooks as webhook_services
+
+    webhook_services.webhook_create(
+        workspace_id=workspace.pk,
+        by=admin,
+        url="https://hooks.example.com/tl",
+        events=[Event.INITIATIVE_STATUS],
+    )
+    post_jira(client, jira, jira_body(status="Done", updated=T3))
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.event == Event.INITIATIVE_STATUS
+    payload = delivery.payload
+    assert (payload["from"], payload["to"], payload["via"], payload["by"]) == (
+        "proposed",
+        "shipped",
+        "sync",
+        None,
+    )
+    assert payload["delivery_links"] == [{"provider": "jira", "key": "PROJ-1", "url": ""}]
+    # A repeat of the same call sends nothing more.
+    post_jira(client, jira, jira_body(status="Done", updated=T3))
+    assert WebhookDelivery.objects.count() == 1
