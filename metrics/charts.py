@@ -235,3 +235,103 @@ def sparkline(h: MetricHealth) -> SafeString:
         cx=f"{last_x:.1f}",
         cy=f"{last_y:.1f}",
     )
+
+
+# Lines of a before/after chart (`before_after_chart`): each side's value over its window, the marked day.
+BEFORE_COLOUR, AFTER_COLOUR, MARK_COLOUR = "#62626e", TARGET_COLOUR, "#17171c"
+
+
+def _month_labels(first: int, last: int, most: int = 7) -> list[dict]:
+    """Labels of the x axis (days as ordinals): the first day of every n-th month between two days, at most
+    `most` of them ("Jan 2025")."""
+    start, end = date.fromordinal(first), date.fromordinal(last)
+    months = []
+    day = date(start.year, start.month, 1)
+    while day <= end:
+        if day >= start:
+            months.append(day)
+        day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    step = max(1, -(-len(months) // most))
+    return [{"value": d.toordinal(), "label": f"{d:%b %Y}"} for d in months[::step]]
+
+
+def _midpoint(p: Period) -> date:
+    return p.start + (p.end - p.start) / 2
+
+
+def before_after_chart(
+    metric,
+    periods: list[Period],
+    *,
+    mark: tuple[date, str],
+    sides: list[tuple[date, date, Decimal | None, str]],
+    title: str,
+    desc: str,
+    nonce: str | None = None,
+) -> SafeString:
+    """A metric's values over time (each period at its middle day) with a day marked by a vertical line
+    (e.g. a ship date) and up to two sides, each a window drawn as a horizontal line at its value (the
+    baseline dashed, the after side dash-dotted), as inline SVG (see line_chart: escaped, no script,
+    named by `title` and `desc`).
+
+    Args:
+        metric: the metric (its name and unit).
+        periods: its periods, any order.
+        mark: (the day, its legend label).
+        sides: (first day, last day, value or None for no line, legend label) of each window, before first.
+        nonce: the page's CSP nonce, set on the chart's <style> (None for a PDF).
+    No queries."""
+    ordered = sorted(periods, key=lambda p: (p.start, p.end))
+    unit = metric.unit_text()
+    # Days as numbers on an XY chart: pygal's DateLine formats them with the deprecated utcfromtimestamp.
+    points = [(_midpoint(p).toordinal(), float(p.value)) for p in ordered]
+    levels = [float(v) for _s, _e, v, _l in sides if v is not None] + [y for _x, y in points]
+    low, high = (min(levels), max(levels)) if levels else (0.0, 1.0)
+    pad = (high - low) * 0.1 or 1.0
+    days = [x for x, _y in points] + [mark[0].toordinal()] + [d.toordinal() for s in sides for d in s[:2]]
+    dashes = ["8,5", "12,4,2,4"]
+    colours = [VALUE_COLOUR, MARK_COLOUR] + [
+        BEFORE_COLOUR if i == 0 else AFTER_COLOUR for i, side in enumerate(sides) if side[2] is not None
+    ]
+    chart = pygal.XY(
+        style=_style(tuple(colours)),
+        width=CHART_WIDTH,
+        height=CHART_HEIGHT,
+        explicit_size=False,
+        js=[],
+        disable_xml_declaration=True,
+        show_legend=True,
+        legend_at_bottom=True,
+        legend_at_bottom_columns=2,
+        x_label_rotation=0,
+        truncate_label=-1,
+        truncate_legend=-1,
+        dots_size=3,
+        margin=12,
+        margin_bottom=36,
+        y_title=unit or None,
+        print_values=False,
+        no_data_text="No measurements yet",
+        x_labels=_month_labels(min(days), max(days)),
+        x_value_formatter=lambda x: period_label(date.fromordinal(int(x)), date.fromordinal(int(x))),
+        range=(low - pad, high + pad),
+        xrange=(min(days) - 3, max(days) + 3),
+    )
+    chart.add(metric.name, points, stroke_style={"width": 2.5})
+    day, label = mark
+    chart.add(
+        label,
+        [(day.toordinal(), low - pad), (day.toordinal(), high + pad)],
+        show_dots=False,
+        stroke_style={"width": 2, "dasharray": "2,4"},
+    )
+    for i, (start, end, value, side_label) in enumerate(sides):
+        if value is None:
+            continue
+        chart.add(
+            side_label,
+            [(start.toordinal(), float(value)), (end.toordinal(), float(value))],
+            show_dots=False,
+            stroke_style={"width": 2, "dasharray": dashes[min(i, len(dashes) - 1)]},
+        )
+    return _accessible(chart, title=title, desc=desc, nonce=nonce)
