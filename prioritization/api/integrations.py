@@ -89,6 +89,7 @@ class IntegrationOut(serializers.ModelSerializer):
         help_text="An Asana integration without a secret yet: the next handshake sets it."
     )
     has_api_token = serializers.SerializerMethodField()
+    base_url = serializers.CharField(read_only=True, help_text="The API root the poll asks, or empty.")
 
     class Meta:
         model = Integration

@@ -23,9 +23,10 @@ from accounts.forms import add_service_errors
 from accounts.models import Role
 from accounts.selectors import current_workspace
 from core.errors import Conflict
+from core.forms import text_field_for
 
 from .. import access, sync
-from ..models import EXTERNAL_KEY_MAX, NAME_MAX, SYNCED_PROVIDERS, URL_MAX, Integration, Provider
+from ..models import EXTERNAL_KEY_MAX, SYNCED_PROVIDERS, URL_MAX, Integration, Provider
 from ..services import integrations as services
 from ..services.integrations import MAPPABLE
 
@@ -36,10 +37,8 @@ MAPPING_BLANK_ROWS = 3  # empty rows under the mapping, for new statuses
 
 
 class IntegrationForm(forms.Form):
-    name = forms.CharField(
-        label="Name",
-        max_length=NAME_MAX,
-        help_text="How you tell integrations apart: “Jira Cloud”, “Mobile team's Asana”.",
+    name = text_field_for(
+        Integration, "name", help_text="How you tell integrations apart: “Jira Cloud”, “Mobile team's Asana”."
     )
     base_url = forms.CharField(
         label="API address",
