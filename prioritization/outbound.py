@@ -104,7 +104,8 @@ def request(
             if not _allowed(address):
                 raise Refused(_private_message(host, address))
         # Pin the checked address; the name stays in Host, SNI and the certificate check.
-        headers["Host"] = host if target.port is None else f"{host}:{target.port}"
+        name = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
+        headers["Host"] = name if target.port is None else f"{name}:{target.port}"
         if target.scheme == "https":
             extensions["sni_hostname"] = host
         target = target.copy_with(host=str(addresses[0]))

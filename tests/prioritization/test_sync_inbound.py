@@ -475,3 +475,38 @@ def test_a_synced_status_change_goes_out_on_the_outbound_webhooks(client, jira, 
     # A repeat of the same call sends nothing more.
     post_jira(client, jira, jira_body(status="Done", updated=T3))
     assert WebhookDelivery.objects.count() == 1
+
+
+def test_the_same_delivery_arriving_twice_at_once_is_applied_once(transactional_db, workspace, admin):
+    """Two web processes given the same Jira delivery at the same moment: the unique delivery id lets one
+    apply it; the other waits on it and answers duplicate."""
+    import threading
+
+    from django.db import connection
+
+    integration = integration_services.integration_create(
+        workspace_id=workspace.pk, by=admin, provider=Provider.JIRA, name="Jira"
+    )
+    initiative = initiative_services.initiative_create(workspace_id=workspace.pk, by=admin, title="Race")
+    initiative_services.delivery_link_add(
+        initiative_id=initiative.pk, by=admin, provider="jira", key="PROJ-1"
+    )
+    body = jira_body(status="Done", updated=T2)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def receive():
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(sync.jira_receive(integration=integration, body=body, delivery_id="same").outcome)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=receive) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["applied", "duplicate"]
+    assert StatusChange.objects.filter(initiative=initiative, via=StatusChange.Via.SYNC).count() == 1
+    assert InboundDelivery.objects.count() == 1
