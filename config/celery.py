@@ -5,6 +5,7 @@ from pathlib import Path
 
 from celery import Celery
 from celery.beat import PersistentScheduler
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -28,9 +29,26 @@ app.conf.beat_scheduler = "config.celery:BeatScheduler"
 app.conf.beat_schedule = {
     # Uploaded files of imports nobody finished (core/imports.py): deleted after a week.
     "purge-unfinished-imports": {"task": "core.purge_imports", "schedule": 24 * 60 * 60},
-    # Sharp metric changes (metrics/shifts.py), nightly; each import and API push also scans its journey.
-    "scan-metric-shifts": {"task": "metrics.scan_shifts", "schedule": 24 * 60 * 60},
     # Outbound webhook deliveries that are due and pending (prioritization/webhooks.py): re-queued every
     # minute: a task the broker dropped or a worker that died mid-attempt delays a delivery, never loses it.
     "requeue-webhook-deliveries": {"task": "prioritization.requeue_webhook_deliveries", "schedule": 60},
 }
+
+
+def metric_shift_scan_schedule() -> crontab:
+    """Sharp metric changes (metrics/shifts.py) are scanned nightly at METRICS_SHIFT_SCAN_HOUR o'clock
+    (TIME_ZONE), a quiet hour instead of 24 hours after beat last started; each import and API push also
+    scans its journey, and a scan records each shift once however often it runs."""
+    from django.conf import settings
+
+    return crontab(hour=settings.METRICS_SHIFT_SCAN_HOUR, minute=0)
+
+
+@app.on_after_configure.connect
+def _schedule_from_settings(sender, **kwargs):
+    # Django's settings are read once Celery loads its configuration from them, not while config/ is
+    # imported (bench/settings.py imports config.settings itself).
+    sender.conf.beat_schedule["scan-metric-shifts"] = {
+        "task": "metrics.scan_shifts",
+        "schedule": metric_shift_scan_schedule(),
+    }

@@ -325,6 +325,13 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
+# The hour (0–23, in TIME_ZONE) of the nightly scan for sharp metric changes (config/celery.py).
+METRICS_SHIFT_SCAN_HOUR = env.int("METRICS_SHIFT_SCAN_HOUR", default=3)
+if not 0 <= METRICS_SHIFT_SCAN_HOUR <= 23:
+    raise ImproperlyConfigured(
+        f"METRICS_SHIFT_SCAN_HOUR must be an hour from 0 to 23 (got {METRICS_SHIFT_SCAN_HOUR})."
+    )
+
 # Outbound webhooks (prioritization/webhooks.py): retries with exponential backoff, base × 2^(n − 1) seconds
 # capped at the max, up to WEBHOOK_MAX_ATTEMPTS attempts; each request's timeout.
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=15)
