@@ -252,10 +252,11 @@ def card_score_history(request, card_id):
 
 
 class CriterionForm(forms.Form):
-    """One criterion of the model being edited (a row of the formset); the service checks the rest."""
+    """One criterion of the model being edited (a row of the formset; the empty new row is left out unless
+    filled in); the service checks the rest (unique names and keys, a weighted criterion, a change)."""
 
     key = forms.CharField(required=False, widget=forms.HiddenInput)
-    name = forms.CharField(max_length=NAME_MAX, required=False)
+    name = forms.CharField(max_length=NAME_MAX)
     description = forms.CharField(
         max_length=DESCRIPTION_MAX, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -265,9 +266,7 @@ class CriterionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for value in range(SCALE_MIN, SCALE_MAX + 1):
-            self.fields[f"meaning_{value}"] = forms.CharField(
-                max_length=MEANING_MAX, required=False, label=f"{value} means"
-            )
+            self.fields[f"meaning_{value}"] = forms.CharField(max_length=MEANING_MAX, label=f"{value} means")
 
     def meaning_fields(self):
         return [self[f"meaning_{value}"] for value in range(SCALE_MIN, SCALE_MAX + 1)]
