@@ -10,6 +10,8 @@ description); moving to "measured" records every target's verdict.
 
 from __future__ import annotations
 
+import re
+
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers
@@ -18,7 +20,8 @@ from rest_framework.views import APIView
 
 from accounts.api import UserBriefOut
 from core.serializers import IdField, TextField, VersionField, WholeNumberField, text_field_for
-from metrics.api.metrics import choice, decimal
+from core.text import BLANK_MESSAGE, has_visible
+from metrics.api.metrics import decimal
 from research.api.common import (
     EXPECTED_VERSION_PARAM,
     created,
@@ -52,6 +55,25 @@ STATUS_TEXT = ", ".join(Status.values)
 MOVES = "; ".join(f"{s.value} → {', '.join(sorted(TRANSITIONS[s]))}" for s in Status)
 
 
+class _VisibleChoice(serializers.ChoiceField):
+    """A choice refuses text without a visible character as blank, by name, like every typed text."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not has_visible(data):
+            raise serializers.ValidationError(BLANK_MESSAGE, code="blank")
+        return super().to_internal_value(data)
+
+
+def choice(choices, **kwargs) -> serializers.ChoiceField:
+    """A choice whose values the schema gives as a pattern, not a named enum (metrics.api.metrics.choice:
+    names such as `status` and `provider` clash with other apps' choices), refusing invisible text as
+    blank."""
+    values = [value for value, _ in choices]
+    schema = {"type": "string", "pattern": f"^({'|'.join(re.escape(v) for v in values)})$"}
+    field_class = extend_schema_field(schema)(type("InitiativeChoiceField", (_VisibleChoice,), {}))
+    return field_class(choices=choices, **kwargs)
+
+
 def _status_field(**kwargs):
     return serializers.CharField(read_only=True, help_text=f"One of: {STATUS_TEXT}.", **kwargs)
 
@@ -61,6 +83,9 @@ def _status_field(**kwargs):
 
 class DeliveryLinkOut(serializers.ModelSerializer):
     provider = serializers.CharField(read_only=True, help_text=f"One of: {', '.join(Provider.values)}.")
+    url = serializers.CharField(
+        read_only=True, help_text="The issue's web address (http or https), or empty."
+    )
 
     class Meta:
         model = DeliveryLink
