@@ -41,12 +41,14 @@ def figure(value) -> str:
 
 
 def shipped_text(delivery: DeliveryInfo | None) -> str:
-    """ "Addressed by “Guided setup”, shipped on 3 March 2026." or ""."""
+    """ "Addressed by “Guided setup”, shipped on 3 March 2026." (and, once measured, "Outcome: 1 of 2
+    targets met.") or ""."""
     if delivery is None or not delivery.addressed:
         return ""
     lead = delivery.lead
     when = f", shipped on {date_format(delivery.shipped_date, 'j F Y')}" if delivery.shipped_date else ""
-    return f"Addressed by “{lead.title}”{when}."
+    outcome = f" Outcome: {lead.outcome}." if lead.outcome else ""
+    return f"Addressed by “{lead.title}”{when}.{outcome}"
 
 
 def delivery_data(delivery: DeliveryInfo | None) -> dict | None:
@@ -60,6 +62,7 @@ def delivery_data(delivery: DeliveryInfo | None) -> dict | None:
         "addressed": delivery.addressed,
         "shipped_date": delivery.shipped_date.isoformat() if delivery.shipped_date else None,
         "initiative": {"id": lead.id, "title": lead.title} if lead else None,
+        "outcome": lead.outcome or None if lead else None,
     }
 
 
@@ -140,7 +143,7 @@ class PriorityOverlay:
         # map even when only some cards are asked for (a cell swapped in after an edit carries it too).
         rows = card_priorities(journey_id=ids.journey)
         shown = [pk for pk in ids.cards if pk in rows]
-        delivery = delivery_for_cards(shown)  # no query for no cards
+        delivery = delivery_for_cards(shown, user=user)  # no query for no cards
         base = reverse("prioritization:card_score", args=[0])  # reversed once; each card's id put in
         cards = {
             pk: decoration(rows[pk], url=base.replace("/0/", f"/{pk}/"), delivery=delivery.get(pk))

@@ -122,7 +122,7 @@ def panel_context(request, card, *, form=None, errors=None, error="", done="", c
     card_score = selectors.card_score(card=card, current_model=model)
     score = card_score.score
     why = explain(card)
-    delivery = selectors.delivery_for_cards([card.pk]).get(card.pk)
+    delivery = selectors.delivery_for_cards([card.pk], user=request.user).get(card.pk)
     can_edit = journey_access.rank(journey.access_level) >= journey_access.rank(journey_access.EDIT)
     errors = errors or {}
     form = form or _shown(card_score, model)

@@ -508,3 +508,31 @@ def test_the_help_page_shows_the_worked_examples(client, viewer):
         "Not enough data yet: 1 period before and 3 after the ship date",
     ):
         assert words in text, words
+
+
+# ---------------------------------------------------------------------------------------------- on the map
+
+
+def test_the_card_says_what_addresses_it_and_the_outcome(
+    client, shipped_initiative, editor, admin, pain_cards
+):
+    from core.overlays import MapIds
+    from journeys import overlays
+
+    card = pain_cards[0]
+    move(shipped_initiative, Status.MEASURED, editor)
+    ids = MapIds(journey=card.journey_id, stages=(), steps=(), cards=(card.pk,))
+    look = overlays.collect(ids=ids, user=editor, names=["priority"])["priority"].cards[card.pk]
+    # The target the editor can see was met; the one on the restricted journey is neither shown nor counted.
+    assert (
+        "Addressed by “Guided data connection”, shipped on 1 April 2025. Outcome: 1 of 1 target met."
+        in look.detail
+    )
+    assert look.data["delivery"]["outcome"] == "1 of 1 target met"
+    admin_look = overlays.collect(ids=ids, user=admin, names=["priority"])["priority"].cards[card.pk]
+    # The hidden target (two months of data before the ship date, none after) has no verdict: not counted.
+    assert admin_look.data["delivery"]["outcome"] == "1 of 1 target met"
+    assert sorted(shipped_initiative.targets.values_list("verdict", flat=True)) == ["met", "not_enough_data"]
+    client.force_login(editor)
+    panel = _text(client.get(reverse("prioritization:card_score", args=[card.pk])))
+    assert "Outcome: 1 of 1 target met." in panel
