@@ -308,6 +308,8 @@ SPECTACULAR_SETTINGS = {
         "EvidenceKindEnum": "research.models.Kind",
         "ResearchTrashKindEnum": "research.models.ResearchTrash.Kind",
         "ConfidenceLevelEnum": "research.confidence.Level",
+        "JourneyStateEnum": "journeys.models.JourneyState",
+        "DeliveryStateEnum": "prioritization.models.DeliveryState",
     },
 }
 

@@ -16,11 +16,13 @@ urlpatterns = [
     path("journeys/", include("journeys.urls")),
     path("research/", include("research.urls")),
     path("metrics/", include("metrics.urls")),
+    path("prioritization/", include("prioritization.urls")),
     path("imports/", include("core.urls")),
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/", include("journeys.api.urls")),
     path("api/v1/", include("research.api.urls")),
     path("api/v1/", include("metrics.api.urls")),
+    path("api/v1/", include("prioritization.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's init script from `?script` instead of inline (our CSP has no
     # 'unsafe-inline' for scripts).

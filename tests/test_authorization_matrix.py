@@ -85,6 +85,8 @@ from journeys import services as journey_services
 from journeys.services import comments as journey_comments
 from journeys.services import structure, versioning
 from metrics import services as metrics_services
+from prioritization.services import integrations as integration_services
+from prioritization.services import webhooks as webhook_services
 from research import services as research_services
 
 from .checks import VOLATILE_TABLES, database_changes, database_rows, database_tables, url_routes
@@ -120,6 +122,14 @@ RESEARCH_CREATE = (401, 404, 403, 201, 403, 201)
 RESEARCH_EDIT = (401, 404, 403, 200, 403, 200)
 RESEARCH_DELETE = (401, 404, 403, 204, 403, 204)
 RESEARCH_PAGE_WRITE = (302, 404, 403, 200, 403, 200)  # a research write page (its form, or the form again)
+
+# Delivery sync (integrations, outbound webhooks): admins only. The list and create pages are of the reader's
+# current workspace, so the outsider (admin of their own) is served theirs.
+SYNC_PAGE = (302, 404, 403, 403, 403, 200)
+SYNC_WRITE = (302, 404, 403, 403, 403, 302)
+SYNC_PAGE_OWN = (302, 200, 403, 403, 403, 200)
+SYNC_WRITE_OWN = (302, 302, 403, 403, 403, 302)
+SYNC_API = (401, 404, 403, 403, 403, 200)
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Every method tried on every route: those a row does not list must answer 405 (HEAD is GET's, see below).
@@ -1532,6 +1542,188 @@ EXPECTATIONS: dict[str, list[Case]] = {
             restricted=PAGE_EDIT_RESTRICTED,
         ),
     ],
+    # ---- Delivery sync (prioritization/views/integrations.py, views/webhooks.py, api/integrations.py):
+    # integrations and outbound webhooks hold secrets, so only workspace admins see or change them; other
+    # members get 403, outsiders 404 (the list and create pages are of the reader's current workspace: the
+    # outsider, admin of their own, gets theirs). Writes answer with a redirect to the page.
+    "prioritization:integrations": [Case("GET", expect=SYNC_PAGE_OWN)],
+    "prioritization:integration_create": [
+        Case("GET", expect=SYNC_PAGE_OWN),
+        Case("POST", data={"provider": "jira", "name": "New Jira", "active": "on"}, expect=SYNC_WRITE_OWN),
+    ],
+    "prioritization:integration": [
+        Case("GET", kw(pk="integration.pk"), expect=SYNC_PAGE),
+        Case(
+            "POST",
+            kw(pk="integration.pk"),
+            data=lambda o: {
+                "name": "Jira (renamed)",
+                "active": "on",
+                "expected_version": o.integration.version,
+                "mapping_name": ["Done"],
+                "mapping_status": ["shipped"],
+            },  # fmt: skip
+            expect=SYNC_WRITE,
+        ),
+    ],
+    "prioritization:integration_rotate": [
+        Case(
+            "POST",
+            kw(pk="integration.pk"),
+            data={"expected_version": ref("integration.version")},
+            expect=SYNC_WRITE,
+        )
+    ],
+    # Without API access "check now" queues nothing and says why (a redirect to the page).
+    "prioritization:integration_poll": [Case("POST", kw(pk="integration.pk"), expect=SYNC_WRITE)],
+    "prioritization:integration_delete": [
+        Case("GET", kw(pk="integration.pk"), expect=SYNC_PAGE),
+        Case(
+            "POST",
+            kw(pk="integration.pk"),
+            data={"expected_version": ref("integration.version")},
+            expect=SYNC_WRITE,
+        ),
+    ],
+    # What Jira and Asana call: no session, CSRF-exempt; the signature is the authentication. Whoever is
+    # signed in, a call with a wrong signature is 401 (with WWW-Authenticate) and changes nothing.
+    "prioritization:jira_webhook": [
+        Case(
+            "POST",
+            kw(token="integration.token"),
+            data={
+                "issue": {
+                    "key": "PROJ-1",
+                    "fields": {"status": {"name": "Done"}, "updated": "2026-03-02T10:00:00.000+0000"},
+                }
+            },
+            format="json",
+            headers={"X-Hub-Signature": "sha256=" + "0" * 64, "X-Atlassian-Webhook-Identifier": "forged"},
+            expect=(401,) * 6,
+        )
+    ],
+    "prioritization:asana_webhook": [
+        Case(
+            "POST",
+            kw(token="asana_integration.token"),
+            data={
+                "events": [
+                    {
+                        "action": "changed",
+                        "created_at": "2026-03-02T10:00:00.000Z",
+                        "resource": {"gid": "1201", "resource_type": "task"},
+                    }
+                ]
+            },  # fmt: skip
+            format="json",
+            headers={"X-Hook-Signature": "0" * 64},
+            expect=(401,) * 6,
+        ),
+        # A handshake with another secret than the one Asana sent first: refused, the secret stays.
+        Case(
+            "POST",
+            kw(token="asana_integration.token"),
+            format="json",
+            headers={"X-Hook-Secret": "f" * 64},
+            label="handshake",
+            expect=(401,) * 6,
+        ),
+    ],
+    "prioritization:webhooks": [Case("GET", expect=SYNC_PAGE_OWN)],
+    "prioritization:webhook_create": [
+        Case("GET", expect=SYNC_PAGE_OWN),
+        Case("POST", data={"url": "https://hooks.example.com/new", "active": "on"}, expect=SYNC_WRITE_OWN),
+    ],
+    "prioritization:webhook": [
+        Case("GET", kw(pk="webhook.pk"), expect=SYNC_PAGE),
+        Case(
+            "POST",
+            kw(pk="webhook.pk"),
+            data=lambda o: {"url": "https://hooks.example.com/moved", "expected_version": o.webhook.version},
+            expect=SYNC_WRITE,
+        ),
+    ],
+    "prioritization:webhook_rotate": [
+        Case(
+            "POST", kw(pk="webhook.pk"), data={"expected_version": ref("webhook.version")}, expect=SYNC_WRITE
+        )
+    ],
+    "prioritization:webhook_test": [Case("POST", kw(pk="webhook.pk"), expect=SYNC_WRITE)],
+    "prioritization:webhook_delete": [
+        Case("GET", kw(pk="webhook.pk"), expect=SYNC_PAGE),
+        Case(
+            "POST", kw(pk="webhook.pk"), data={"expected_version": ref("webhook.version")}, expect=SYNC_WRITE
+        ),
+    ],
+    "prioritization:webhook_deliveries": [Case("GET", kw(pk="webhook.pk"), expect=SYNC_PAGE)],
+    "prioritization:delivery_resend": [Case("POST", kw(pk="webhook_delivery.pk"), expect=SYNC_WRITE)],
+    "prioritization-api:integration-list": [
+        Case("GET", kw(pk="workspace.pk"), expect=SYNC_API),
+        Case(
+            "POST",
+            kw(pk="workspace.pk"),
+            data={"provider": "jira", "name": "API Jira"},
+            expect=(401, 404, 403, 403, 403, 201),
+        ),
+    ],
+    "prioritization-api:integration-detail": [
+        Case("GET", kw(pk="integration.pk"), expect=SYNC_API),
+        Case(
+            "PATCH",
+            kw(pk="integration.pk"),
+            data={"expected_version": ref("integration.version"), "status_mapping": {"Done": "shipped"}},
+            expect=SYNC_API,
+        ),
+        Case(
+            "DELETE",
+            kw(pk="integration.pk"),
+            query={"expected_version": ref("integration.version")},
+            expect=(401, 404, 403, 403, 403, 204),
+        ),
+    ],
+    "prioritization-api:integration-rotate": [
+        Case(
+            "POST",
+            kw(pk="integration.pk"),
+            data={"expected_version": ref("integration.version")},
+            expect=SYNC_API,
+        )
+    ],
+    "prioritization-api:integration-deliveries": [Case("GET", kw(pk="integration.pk"), expect=SYNC_API)],
+    "prioritization-api:webhook-list": [
+        Case("GET", kw(pk="workspace.pk"), expect=SYNC_API),
+        Case(
+            "POST",
+            kw(pk="workspace.pk"),
+            data={"url": "https://hooks.example.com/api", "events": ["score.changed"]},
+            expect=(401, 404, 403, 403, 403, 201),
+        ),
+    ],
+    "prioritization-api:webhook-detail": [
+        Case("GET", kw(pk="webhook.pk"), expect=SYNC_API),
+        Case(
+            "PATCH",
+            kw(pk="webhook.pk"),
+            data={"expected_version": ref("webhook.version"), "active": False},
+            expect=SYNC_API,
+        ),
+        Case(
+            "DELETE",
+            kw(pk="webhook.pk"),
+            query={"expected_version": ref("webhook.version")},
+            expect=(401, 404, 403, 403, 403, 204),
+        ),
+    ],
+    "prioritization-api:webhook-rotate": [
+        Case("POST", kw(pk="webhook.pk"), data={"expected_version": ref("webhook.version")}, expect=SYNC_API)
+    ],
+    "prioritization-api:webhook-test": [
+        Case("POST", kw(pk="webhook.pk"), expect=(401, 404, 403, 403, 403, 202))
+    ],
+    "prioritization-api:webhook-deliveries": [Case("GET", kw(pk="webhook.pk"), expect=SYNC_API)],
+    "prioritization-api:webhook-delivery-resend": [
+        Case("POST", kw(pk="webhook_delivery.pk"), expect=(401, 404, 403, 403, 403, 202))
+    ],
 }
 
 
@@ -1561,6 +1753,15 @@ def _metric(o):
     )
     metrics_services.measurement_upsert(metric_id=metric.pk, by=o.admin, date=date(2025, 1, 31), value=30)
     return metric
+
+
+def _asana_integration(o):
+    integration = integration_services.integration_create(
+        workspace_id=o.workspace.pk, by=o.admin, provider="asana", name="Asana", api_token="pat"
+    )
+    integration_services.integration_handshake_accept(integration_id=integration.pk, secret="a" * 64)
+    integration.refresh_from_db()
+    return integration
 
 
 BUILDERS: dict[str, Any] = {
@@ -1610,6 +1811,18 @@ BUILDERS: dict[str, Any] = {
     ),
     # A metric on a step of the journey under test, with one measurement.
     "metric": lambda o: _metric(o),
+    # That metric's measurement (a step's metric of the journey under test).
+    "measurement": lambda o: _metric(o).measurements.get(),
+    # Delivery sync of the workspace: a Jira integration, an Asana one that has had its handshake, an
+    # outbound webhook and a delivery of it (a test; queued on commit, which a test transaction never does).
+    "integration": lambda o: integration_services.integration_create(
+        workspace_id=o.workspace.pk, by=o.admin, provider="jira", name="Jira Cloud"
+    ),
+    "asana_integration": lambda o: _asana_integration(o),
+    "webhook": lambda o: webhook_services.webhook_create(
+        workspace_id=o.workspace.pk, by=o.admin, url="https://hooks.example.com/tl"
+    ),
+    "webhook_delivery": lambda o: webhook_services.webhook_send_test(webhook_id=o.webhook.pk, by=o.admin),
 }
 
 
