@@ -30,6 +30,8 @@ from journeys import services
 from journeys.models import Card, Lane, Stage, Step
 from journeys.services import comments, structure, versioning
 from metrics import services as metrics
+from prioritization.services import integrations as integration_services
+from prioritization.services import webhooks as webhook_services
 from research import services as research
 
 from . import factories
@@ -96,6 +98,9 @@ def api_data(db):
     gone = research.evidence_create(workspace_id=workspace.pk, by=admin, text="Deleted, to put back.")
     research_trash = research.evidence_delete(evidence_id=gone.pk, by=admin)
     metric = metrics.metric_create(journey_id=journey.pk, by=admin, name="Onboarding CSAT", kind="csat")
+    webhook = webhook_services.webhook_create(
+        workspace_id=workspace.pk, by=admin, url="https://hooks.example.com/"
+    )
     ids = {
         "workspaces": workspace.pk,
         "journeys": journey.pk,
@@ -115,6 +120,11 @@ def api_data(db):
         "research-tags": tag.pk,
         "research-trash": research_trash.pk,
         "metrics": metric.pk,
+        "integrations": integration_services.integration_create(
+            workspace_id=workspace.pk, by=admin, provider="jira", name="Jira Cloud"
+        ).pk,
+        "webhooks": webhook.pk,
+        "webhook-deliveries": webhook_services.webhook_send_test(webhook_id=webhook.pk, by=admin).pk,
     }
     return {"token": Token.objects.create(user=admin).key, "ids": ids}
 

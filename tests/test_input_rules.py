@@ -71,6 +71,16 @@ GENERATED = {
     "core.ImportJob.encoding": "detected, or chosen from a list (core.views.MappingForm)",
     "core.ImportJob.delimiter": "detected, or chosen from a list (core.views.MappingForm)",
     "core.ImportJob.date_order": "chosen from a list (core.views.MappingForm)",
+    # Delivery sync (prioritization/sync.py, webhooks.py): written by the code from what Jira, Asana or a
+    # receiver sent, never typed here.
+    "prioritization.DeliveryLink.external_status": "the issue's status in Jira/Asana, written by the sync",
+    "prioritization.Integration.secret": "random (models.new_secret), or the one Asana's handshake sends",
+    "prioritization.InboundDelivery.delivery_id": "the provider's delivery id (or a digest), set by the sync",
+    "prioritization.InboundDelivery.issue_key": "the issue key of the provider's payload, set by the sync",
+    "prioritization.InboundDelivery.external_status": "the status name of the provider's payload",
+    "prioritization.Webhook.secret": "random (models.new_secret)",
+    "prioritization.WebhookDelivery.last_error": "the last attempt's error, written by the delivery task",
+    "prioritization.WebhookAttempt.error": "the attempt's error, written by the delivery task",
 }
 # Typed text that a validator of its own already refuses when invisible.
 OWN_VALIDATOR = {
@@ -82,6 +92,10 @@ OWN_VALIDATOR = {
     "accounts.User.last_name": "Django's AbstractUser, optional; typed through core.forms (SignupForm)",
     "research.Study.external_link": "URLValidator (a web address; NUL and control characters refused too)",
     "research.Evidence.source_link": "URLValidator (a web address; NUL and control characters refused too)",
+    "prioritization.Webhook.url": "URLValidator and prioritization/outbound.py (http/https, public address)",
+    "prioritization.Integration.base_url": "URLValidator and prioritization/outbound.py (optional)",
+    "prioritization.Integration.api_user": "a credential, kept as typed (trimmed; optional)",
+    "prioritization.Integration.api_token": "a credential, kept as typed (trimmed; optional)",
 }
 
 
@@ -233,6 +247,8 @@ def _api_cases(w):
         ("POST", f"/api/v1/workspaces/{w['workspace'].pk}/research-tags/", "name"): {},
         ("PATCH", f"/api/v1/research-tags/{w['research_tag'].pk}/", "name"): {},
         ("POST", f"/api/v1/journeys/{j.pk}/metrics/", "name"): {"kind": "csat"},
+        ("POST", f"/api/v1/workspaces/{w['workspace'].pk}/integrations/", "name"): {"provider": "jira"},
+        ("POST", f"/api/v1/workspaces/{w['workspace'].pk}/webhooks/", "url"): {},
     }
 
 
@@ -337,6 +353,8 @@ def _page_cases(w):
         (reverse("journeys:versions", args=[j.pk]), {"label": "{}"}, 400),
         (reverse("accounts:workspace_create"), {"name": "{}"}, 200),
         (reverse("accounts:teams", args=[w["workspace"].pk]), {"name": "{}"}, 200),
+        (reverse("prioritization:integration_create"), {"provider": "jira", "name": "{}"}, 200),
+        (reverse("prioritization:webhook_create"), {"url": "{}", "active": "on"}, 200),
     ]  # fmt: skip
 
 
