@@ -14,9 +14,12 @@ from core.text import parse_id
 from journeys import access as journey_access
 from journeys.access import EDIT, MANAGE, VIEW
 
-from .models import Metric
+from .models import Measurement, Metric
 
-__all__ = ["EDIT", "MANAGE", "VIEW", "journey_for", "metric_for", "visible_journey_ids", "visible_metrics"]
+__all__ = [
+    "EDIT", "MANAGE", "VIEW", "journey_for", "measurement_for", "metric_for", "visible_journey_ids",
+    "visible_metrics",
+]  # fmt: skip
 
 
 def journey_for(user, pk, *, need: str = VIEW, queryset=None):
@@ -39,6 +42,26 @@ def metric_for(user, pk, *, need: str = VIEW):
         raise Http404("No such metric.")
     metric.journey = journey
     return metric
+
+
+def measurement_for(user, pk, *, need: str = VIEW):
+    """The measurement with its metric (stage and step), the metric's `journey` read with the access check
+    (`.access_level`, `.role` set): 404 when there is no such measurement or the user cannot see its
+    journey, 403 when they see it but lack `need`. Two queries."""
+    measurement_id = parse_id(pk) if isinstance(pk, str) else pk
+    if measurement_id is None or not user.is_authenticated:
+        raise Http404("No such measurement.")
+    journey_id = Subquery(Measurement.objects.filter(pk=measurement_id).values("metric__journey_id")[:1])
+    journey = journey_access.journey_for(user, journey_id, need=need, what="measurement")
+    measurement = (
+        Measurement.objects.select_related("metric__stage", "metric__step", "entered_by")
+        .filter(pk=measurement_id)
+        .first()
+    )
+    if measurement is None:  # deleted between the two reads
+        raise Http404("No such measurement.")
+    measurement.metric.journey = journey
+    return measurement
 
 
 def visible_metrics(user, queryset=None):

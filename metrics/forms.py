@@ -2,7 +2,10 @@
 again, by field, what only the database knows (a name used on the element, an owner who cannot see the
 journey, a value outside the kind's range)."""
 
+from decimal import Decimal
+
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from accounts.models import User
 from core.forms import IdChoiceField, WholeNumberField, text_field_for
@@ -17,6 +20,7 @@ from .models import (
     Kind,
     Measurement,
     Metric,
+    MetricsSettings,
     Source,
     Unit,
 )
@@ -184,8 +188,12 @@ class MeasurementForm(forms.Form):
     satisfied = WholeNumberField(
         required=False, min_value=0, max_value=COMPONENT_MAX, label="Satisfied (4–5)"
     )
+    numerator = WholeNumberField(required=False, min_value=0, max_value=COMPONENT_MAX)
+    denominator = WholeNumberField(
+        required=False, min_value=0, max_value=COMPONENT_MAX, help_text="A rate in % comes from the two."
+    )
 
-    COUNTS = ("responses", "promoters", "passives", "detractors", "satisfied")
+    COUNTS = ("responses", "promoters", "passives", "detractors", "satisfied", "numerator", "denominator")
 
     def clean(self):
         data = super().clean()
@@ -207,4 +215,64 @@ class MeasurementForm(forms.Form):
             "value": data.get("value"),
             "segment": data.get("segment") or "",
             "components": components or None,
+        }
+
+
+class MeasurementEditForm(VersionedForm, MeasurementForm):
+    """One measurement corrected on its own page: the add form's fields, opened at a version."""
+
+    @classmethod
+    def initial_of(cls, measurement: Measurement) -> dict:
+        comps = measurement.components or {}
+        return {
+            "period_start": measurement.period_start,
+            "period_end": measurement.period_end,
+            "value": f"{measurement.value.normalize():f}",
+            "segment": measurement.segment,
+            **{name: comps.get(name) for name in cls.COUNTS},
+            "expected_version": measurement.version,
+        }
+
+
+class MeasurementDeleteForm(VersionedForm):
+    pass
+
+
+class ShiftSettingsForm(VersionedForm):
+    """A workspace's shift-detection parameters (models.MetricsSettings; its limits)."""
+
+    shift_sigmas = forms.DecimalField(
+        label="k: standard deviations",
+        max_digits=4,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+    )
+    shift_window = WholeNumberField(label="n: trailing periods")
+    shift_min_history = WholeNumberField(label="Periods needed for the deviation rule")
+    shift_relative = WholeNumberField(label="Relative change for short histories (%)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in MetricsSettings.FIELDS:
+            field = self.fields[name]
+            field.help_text = MetricsSettings._meta.get_field(name).help_text
+            limits = MetricsSettings.limits(name)
+            if "min_value" in limits:
+                field.validators.append(MinValueValidator(limits["min_value"]))
+                field.widget.attrs["min"] = limits["min_value"]
+            if "max_value" in limits:
+                field.validators.append(MaxValueValidator(limits["max_value"]))
+                field.widget.attrs["max"] = limits["max_value"]
+
+    def settings_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in MetricsSettings.FIELDS}
+
+    @classmethod
+    def initial_of(cls, settings: MetricsSettings) -> dict:
+        return {
+            "shift_sigmas": f"{Decimal(settings.shift_sigmas).normalize():f}",
+            "shift_window": settings.shift_window,
+            "shift_min_history": settings.shift_min_history,
+            "shift_relative": settings.shift_relative,
+            "expected_version": settings.version,
         }

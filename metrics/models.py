@@ -325,6 +325,9 @@ class Measurement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     entered_at = models.DateTimeField(default=timezone.now)
+    # Bumped by every change (an edit, or an upsert that changes the value or counts): an edit names the
+    # version it was made on, and a stale one is refused (409).
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["metric", "-period_start", "-period_end", "segment"]
@@ -428,9 +431,39 @@ class MetricsSettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(1000)],
         help_text="Relative change (percent) that counts as a shift for short histories.",
     )
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    FIELDS = ("shift_sigmas", "shift_window", "shift_min_history", "shift_relative")
 
     class Meta:
         verbose_name_plural = "metrics settings"
 
     def __str__(self):
         return f"Metrics settings of {self.workspace}"
+
+    def clean(self):
+        if (
+            self.shift_min_history is not None
+            and self.shift_window is not None
+            and self.shift_min_history > self.shift_window
+        ):
+            raise ValidationError(
+                {
+                    "shift_min_history": f"At most n, the number of trailing periods ({self.shift_window}): "
+                    "with more, the deviation rule would never apply."
+                }
+            )
+
+    @classmethod
+    def limits(cls, name: str) -> dict:
+        """{"min_value": …, "max_value": …} of a setting, from its validators (the form and the API
+        state the same limits as the model)."""
+        out = {}
+        for validator in cls._meta.get_field(name).validators:
+            if isinstance(validator, MinValueValidator | MaxValueValidator):
+                out[validator.code] = validator.limit_value
+        return out

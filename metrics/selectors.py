@@ -40,6 +40,7 @@ from .models import (
     Measurement,
     Metric,
     MetricShift,
+    MetricsSettings,
     unit_text_of,
 )
 
@@ -385,6 +386,13 @@ def shift_list(*, journey_id: int):
         .select_related("metric")
         .order_by("-detected_at", "-pk")
     )
+
+
+def metrics_settings(*, workspace_id: int) -> MetricsSettings:
+    """The workspace's shift-detection settings: its row, or the defaults (unsaved, version 1). One
+    query."""
+    found = MetricsSettings.objects.filter(workspace_id=workspace_id).select_related("updated_by").first()
+    return found if found is not None else MetricsSettings(workspace_id=workspace_id)
 
 
 # ---------------------------------------------------------------------------------------------- pages

@@ -5,6 +5,7 @@ locks the journey and records the change through journeys' one way (journeys.ser
 
     metric_create / metric_update / metric_delete      definitions (edit on the journey; expected_version)
     measurements_upsert / measurement_upsert           values: all or nothing, idempotent, errors by item
+    measurement_update / measurement_delete            one value corrected or removed (expected_version)
     shifts_record                                      sharp changes found by metrics/shifts.py
     metrics_settings_update                            a workspace's shift-detection parameters (admins)
 """
@@ -19,6 +20,8 @@ from decimal import Decimal, InvalidOperation
 from celery import current_app
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Subquery
+from django.http import Http404
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -26,7 +29,7 @@ from accounts import access as workspace_access
 from accounts.models import Role, User
 from core.text import has_line_break, strip_invisible
 from journeys.access import people_who_see
-from journeys.models import Stage, Step
+from journeys.models import Journey, Stage, Step
 from journeys.services.changes import (
     apply_fields,
     check_version,
@@ -37,6 +40,7 @@ from journeys.services.changes import (
     record_change,
 )
 
+from .charts import period_label
 from .models import (
     COMPONENT_MAX,
     KIND_DEFAULTS,
@@ -423,6 +427,7 @@ def _upsert(
                     source=source,
                     entered_by=by,
                     entered_at=now,
+                    version=F("version") + 1,  # an edit opened before this upsert is now stale
                 )
             )
         else:
@@ -433,7 +438,7 @@ def _upsert(
         if progress is not None:
             progress(min(start + BULK_MAX, len(new)))
     Measurement.objects.bulk_update(
-        changed, ["value", "components", "source", "entered_by", "entered_at"], batch_size=BULK_MAX
+        changed, ["value", "components", "source", "entered_by", "entered_at", "version"], batch_size=BULK_MAX
     )
     if new or changed:
         count, touched = len(new) + len(changed), len({r["metric"] for r in rows})
@@ -507,6 +512,139 @@ def measurement_upsert(
         ) from None
 
 
+def _period_text(start: date, end: date, segment: str) -> str:
+    """ "1 Feb 2025", "1–31 Jan 2025 (EMEA)": a measurement's period and segment, for its history."""
+    return period_label(start, end) + (f" ({segment})" if segment else "")
+
+
+def _value_text(value: Decimal, metric: Metric) -> str:
+    return f"{value.normalize():f} {metric.unit_text()}".strip()
+
+
+def _forget_shifts(metric: Metric, periods) -> None:
+    """A shift recorded for a period whose value is corrected or removed no longer stands: it goes, and
+    the scan queued after commit records it again if the period still makes one."""
+    for start, end in set(periods):
+        MetricShift.objects.filter(metric_id=metric.pk, period_start=start, period_end=end).delete()
+
+
+@transaction.atomic
+def measurement_update(
+    *,
+    measurement_id: int,
+    by: User,
+    expected_version=None,
+    **fields,
+) -> Measurement:
+    """Correct one measurement (edit on its metric's journey): any of `period_start`, `period_end`,
+    `date`, `value`, `segment`, `components` (the others stay). Checked as an upsert's item is; a period
+    and segment the metric has in another row is refused on `period_start`. Recorded on the journey with
+    the metric as target (the metric's history shows it); the metric's shift for the old and new period
+    is forgotten and the journey scanned again after commit.
+    Raises Conflict when `expected_version` is stale, ValidationError by field."""
+    journey = lock_journey_of_measurement(measurement_id, by)
+    measurement = (
+        Measurement.objects.select_for_update(of=("self",))
+        .select_related("metric")
+        .filter(pk=measurement_id, metric__journey_id=journey.pk)
+        .first()
+    )
+    if measurement is None:
+        raise Http404("No such measurement.")
+    metric = measurement.metric
+    check_version(measurement, expected_version)
+    unknown = sorted(set(fields) - {"period_start", "period_end", "date", "value", "segment", "components"})
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    item = {
+        "metric": metric.pk,
+        "period_start": measurement.period_start,
+        "period_end": measurement.period_end,
+        "value": measurement.value,
+        "segment": measurement.segment,
+        "components": measurement.components,
+    }
+    if "date" in fields or "period_start" in fields:
+        item["period_start"] = item["period_end"] = None
+    if (
+        "components" in fields
+        and "value" not in fields
+        and _computed(metric, _components(fields["components"])) is not None
+    ):
+        item["value"] = None  # new counts that make a value (NPS, CSAT share) make it again
+    item.update(fields)
+    row = measurement_clean(item, {metric.pk: metric})
+    old = (measurement.period_start, measurement.period_end, measurement.segment)
+    new = (row["period_start"], row["period_end"], row["segment"])
+    if (
+        new != old
+        and Measurement.objects.filter(
+            metric_id=metric.pk, period_start=new[0], period_end=new[1], segment=new[2]
+        ).exists()
+    ):
+        raise ValidationError(
+            {"period_start": "The metric has a value for this period and segment already: change that one."}
+        )
+    before_value = measurement.value
+    changed = [
+        name
+        for name in ("period_start", "period_end", "segment", "value", "components")
+        if getattr(measurement, name) != row[name]
+    ]
+    if not changed:
+        return measurement
+    for name in changed:
+        setattr(measurement, name, row[name])
+    measurement.version += 1
+    measurement.entered_by, measurement.entered_at = by, timezone.now()
+    measurement.source = Source.MANUAL
+    measurement.save(update_fields=[*changed, "version", "entered_by", "entered_at", "source"])
+    what = f"the measurement of “{metric.name}” for {_period_text(*old)}"
+    if set(changed) <= {"value", "components"}:
+        summary = f"changed {what}: {_value_text(before_value, metric)} → {_value_text(row['value'], metric)}"
+    else:
+        summary = f"changed {what} to {_period_text(*new)}: {_value_text(row['value'], metric)}"
+    record_change(journey, by, "changed measurement", metric, summary)
+    _forget_shifts(metric, [old[:2], new[:2]])
+    journey_id = journey.pk
+    transaction.on_commit(lambda: shift_scan_queue(journey_id=journey_id), robust=True)
+    return measurement
+
+
+@transaction.atomic
+def measurement_delete(*, measurement_id: int, by: User, expected_version=None) -> None:
+    """Delete one measurement (edit on its metric's journey), recorded on the journey with the metric as
+    target (its value in the summary, so the metric's history keeps it); the metric's shift of that
+    period is forgotten and the journey scanned again after commit.
+    Raises Conflict when `expected_version` is stale."""
+    journey = lock_journey_of_measurement(measurement_id, by)
+    measurement = (
+        Measurement.objects.select_for_update(of=("self",))
+        .select_related("metric")
+        .filter(pk=measurement_id, metric__journey_id=journey.pk)
+        .first()
+    )
+    if measurement is None:
+        raise Http404("No such measurement.")
+    check_version(measurement, expected_version)
+    metric = measurement.metric
+    period = _period_text(measurement.period_start, measurement.period_end, measurement.segment)
+    what = f"the measurement of “{metric.name}” for {period}"
+    summary = f"deleted {what} ({_value_text(measurement.value, metric)})"
+    record_change(journey, by, "deleted measurement", metric, summary)
+    measurement.delete()
+    _forget_shifts(metric, [(measurement.period_start, measurement.period_end)])
+    journey_id = journey.pk
+    transaction.on_commit(lambda: shift_scan_queue(journey_id=journey_id), robust=True)
+
+
+def lock_journey_of_measurement(measurement_id, by: User) -> Journey:
+    """Lock the journey of a measurement and check `by` may edit it, in one query (404 when there is no
+    such measurement or `by` cannot see its journey, 403 below edit)."""
+    journey_id = Subquery(Measurement.objects.filter(pk=measurement_id).values("metric__journey_id")[:1])
+    return lock_journey(journey_id, by)
+
+
 def shift_scan_queue(*, journey_id: int) -> bool:
     """After committed measurements: queue the shift scan of the journey (metrics/tasks.py). The task is
     sent by name; a broker hiccup only delays detection to the nightly scan. True when queued."""
@@ -543,15 +681,19 @@ def shifts_record(*, shifts: list[MetricShift]) -> list[MetricShift]:
 
 
 @transaction.atomic
-def metrics_settings_update(*, workspace_id: int, by: User, **fields) -> MetricsSettings:
+def metrics_settings_update(
+    *, workspace_id: int, by: User, expected_version=None, **fields
+) -> MetricsSettings:
     """Set a workspace's shift-detection parameters (workspace admins): any of shift_sigmas, shift_window,
-    shift_min_history, shift_relative. Raises ValidationError by field."""
+    shift_min_history, shift_relative. A workspace without settings has the defaults at version 1.
+    Raises Conflict when `expected_version` is stale, ValidationError by field."""
     workspace_access.workspace_for(by, workspace_id, need=Role.ADMIN)
     settings, _ = MetricsSettings.objects.select_for_update().get_or_create(workspace_id=workspace_id)
-    changed = apply_fields(
-        settings, fields, ("shift_sigmas", "shift_window", "shift_min_history", "shift_relative")
-    )
-    settings.full_clean(exclude=["workspace"])
+    check_version(settings, expected_version)
+    changed = apply_fields(settings, fields, MetricsSettings.FIELDS)
+    settings.full_clean(exclude=["workspace", "updated_by"])
     if changed:
-        settings.save(update_fields=changed)
+        settings.version += 1
+        settings.updated_at, settings.updated_by = timezone.now(), by
+        settings.save(update_fields=[*changed, "version", "updated_at", "updated_by"])
     return settings

@@ -3,7 +3,8 @@
 from django.urls import path
 
 from .views import help as help_pages
-from .views import imports, journeys, metrics
+from .views import imports, journeys, measurements, metrics
+from .views import settings as settings_pages
 
 app_name = "metrics"
 
@@ -15,5 +16,8 @@ urlpatterns = [
     path("<int:pk>/edit/", metrics.metric_edit, name="metric_edit"),
     path("<int:pk>/delete/", metrics.metric_delete, name="metric_delete"),
     path("<int:pk>/measurements/", metrics.measurement_add, name="measurement_add"),
+    path("measurements/<int:pk>/edit/", measurements.measurement_edit, name="measurement_edit"),
+    path("measurements/<int:pk>/delete/", measurements.measurement_delete, name="measurement_delete"),
+    path("workspaces/<int:pk>/shift-settings/", settings_pages.shift_settings, name="settings"),
     path("help/", help_pages.metrics_help, name="help"),
 ]

@@ -11,6 +11,7 @@ data. Django's `close_old_connections` runs after each request and would close t
 transaction has autocommit off): it is disconnected while the calls run, as Django's own test client does.
 """
 
+import datetime
 import time
 
 import pytest
@@ -98,6 +99,7 @@ def api_data(db):
     gone = research.evidence_create(workspace_id=workspace.pk, by=admin, text="Deleted, to put back.")
     research_trash = research.evidence_delete(evidence_id=gone.pk, by=admin)
     metric = metrics.metric_create(journey_id=journey.pk, by=admin, name="Onboarding CSAT", kind="csat")
+    metrics.measurement_upsert(metric_id=metric.pk, by=admin, date=datetime.date(2025, 1, 31), value=80)
     webhook = webhook_services.webhook_create(
         workspace_id=workspace.pk, by=admin, url="https://hooks.example.com/"
     )
@@ -120,6 +122,7 @@ def api_data(db):
         "research-tags": tag.pk,
         "research-trash": research_trash.pk,
         "metrics": metric.pk,
+        "measurements": metric.measurements.get().pk,
         "integrations": integration_services.integration_create(
             workspace_id=workspace.pk, by=admin, provider="jira", name="Jira Cloud"
         ).pk,

@@ -1234,6 +1234,65 @@ EXPECTATIONS: dict[str, list[Case]] = {
         ),
     ],
     "metrics:help": [Case("GET", expect=PAGE_MEMBER)],
+    # One measurement corrected or deleted from the metric's table: edit on the journey.
+    "metrics:measurement_edit": [
+        Case("GET", kw(pk="measurement.pk"), expect=PAGE_EDIT, restricted=PAGE_EDIT_RESTRICTED),
+        Case(
+            "POST",
+            kw(pk="measurement.pk"),
+            data={},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+            form_again=True,
+        ),
+        Case(
+            "POST",
+            kw(pk="measurement.pk"),
+            data=lambda o: {
+                "period_start": "2025-01-31",
+                "value": "35",
+                "expected_version": o.measurement.version,
+            },
+            expect=(302, 404, 403, 302, 302, 302),
+            restricted=(302, 404, 404, 404, 302, 302),
+            label="save",
+        ),
+    ],
+    "metrics:measurement_delete": [
+        Case("GET", kw(pk="measurement.pk"), expect=PAGE_EDIT, restricted=PAGE_EDIT_RESTRICTED),
+        Case(
+            "POST",
+            kw(pk="measurement.pk"),
+            data=lambda o: {"expected_version": o.measurement.version},
+            expect=(302, 404, 403, 302, 302, 302),
+            restricted=(302, 404, 404, 404, 302, 302),
+        ),
+    ],
+    # The workspace's shift-detection settings: every member sees them, workspace admins change them (the
+    # manager is a viewer by role).
+    "metrics:settings": [
+        Case("GET", kw(pk="workspace.pk"), expect=(302, 404, 200, 200, 200, 200)),
+        Case(
+            "POST",
+            kw(pk="workspace.pk"),
+            data={},
+            expect=(302, 404, 403, 403, 403, 200),
+            form_again=True,
+        ),
+        Case(
+            "POST",
+            kw(pk="workspace.pk"),
+            data={
+                "shift_sigmas": "2.5",
+                "shift_window": "8",
+                "shift_min_history": "4",
+                "shift_relative": "25",
+                "expected_version": "1",
+            },
+            expect=(302, 404, 403, 403, 403, 302),
+            label="save",
+        ),
+    ],
     "metrics-api:journey-metrics": [
         Case("GET", kw(pk="journey.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
         Case(
@@ -1284,6 +1343,32 @@ EXPECTATIONS: dict[str, list[Case]] = {
             data={"date": "2025-01-31", "value": "80"},
             expect=API_EDIT,
             restricted=API_EDIT_RESTRICTED,
+        ),
+    ],
+    "metrics-api:measurement-detail": [
+        Case("GET", kw(pk="measurement.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+        Case(
+            "PATCH",
+            kw(pk="measurement.pk"),
+            data=lambda o: {"value": "31", "expected_version": o.measurement.version},
+            expect=API_EDIT,
+            restricted=API_EDIT_RESTRICTED,
+        ),
+        Case(
+            "DELETE",
+            kw(pk="measurement.pk"),
+            query=lambda o: {"expected_version": o.measurement.version},
+            expect=API_DELETE,
+            restricted=API_DELETE_RESTRICTED,
+        ),
+    ],
+    "metrics-api:metrics-settings": [
+        Case("GET", kw(pk="workspace.pk"), expect=API_VIEW),
+        Case(
+            "PATCH",
+            kw(pk="workspace.pk"),
+            data={"shift_relative": 30, "expected_version": 1},
+            expect=(401, 404, 403, 403, 403, 200),
         ),
     ],
     "journeys:versions": [
@@ -1811,6 +1896,8 @@ BUILDERS: dict[str, Any] = {
     ),
     # A metric on a step of the journey under test, with one measurement.
     "metric": lambda o: _metric(o),
+    # That metric's measurement (a step's metric of the journey under test).
+    "measurement": lambda o: _metric(o).measurements.get(),
     # That metric's measurement (a step's metric of the journey under test).
     "measurement": lambda o: _metric(o).measurements.get(),
     # Delivery sync of the workspace: a Jira integration, an Asana one that has had its handshake, an

@@ -263,9 +263,19 @@ class MeasurementOut(serializers.ModelSerializer):
         model = Measurement
         fields = [
             "id", "metric", "period_start", "period_end", "segment", "value", "components", "source",
-            "entered_by", "entered_at",
+            "entered_by", "entered_at", "version",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+conflict_serializer(Measurement, MeasurementOut)
+MEASUREMENT_CONFLICT = inline_serializer(
+    name="MeasurementConflict",
+    fields={
+        "detail": serializers.CharField(),
+        "current": MeasurementOut(help_text="The measurement as it is now."),
+    },
+)
 
 
 class MeasurementFieldsIn(serializers.Serializer):
@@ -279,6 +289,10 @@ class MeasurementFieldsIn(serializers.Serializer):
         required=False,
         help_text=f"Counts the value comes from: {', '.join(Component.values)}.",
     )
+
+
+class MeasurementUpdateIn(VersionIn, MeasurementFieldsIn):
+    segment = text_field_for(Measurement, "segment", required=False, help_text="Empty: all customers.")
 
 
 class MeasurementItemIn(MeasurementFieldsIn):
@@ -352,6 +366,60 @@ class MetricMeasurementsApi(generics.ListAPIView):
         data = parsed(MeasurementFieldsIn, request.data)
         result = services.measurement_upsert(metric_id=pk, by=request.user, source=Source.API, **data)
         return Response(UpsertOut(result.as_dict()).data)
+
+
+def _measurement_errors(*, conflict=False) -> dict:
+    out = errors(bad_input=True)
+    if conflict:
+        out[409] = OpenApiResponse(
+            MEASUREMENT_CONFLICT, description="`expected_version` is stale: nothing was changed."
+        )
+    return out
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=TAGS, summary="A measurement", responses={200: MeasurementOut, **errors(bad_input=False)}
+    ),
+    patch=extend_schema(
+        tags=TAGS,
+        summary="Correct a measurement",
+        description="Its period (`date`, or `period_start`/`period_end`), value, segment or counts; the "
+        "others stay. Recorded in the metric's history; the metric's shift of that period is worked out "
+        "again.",
+        request=MeasurementUpdateIn,
+        responses={200: MeasurementOut, **_measurement_errors(conflict=True)},
+    ),
+    delete=extend_schema(
+        tags=TAGS,
+        summary="Delete a measurement",
+        description="Recorded in the metric's history (with its value); the metric's shift of that "
+        "period is worked out again.",
+        parameters=[EXPECTED_VERSION_PARAM],
+        responses={204: None, **_measurement_errors(conflict=True)},
+    ),
+)
+class MeasurementApi(APIView):
+    def get(self, request, pk):
+        return Response(MeasurementOut(access.measurement_for(request.user, pk)).data)
+
+    def patch(self, request, pk):
+        access.measurement_for(request.user, pk, need=access.EDIT)
+        data = parsed(MeasurementUpdateIn, request.data)
+        version = data.pop("expected_version")
+        measurement = services.measurement_update(
+            measurement_id=pk, by=request.user, expected_version=version, **data
+        )
+        return Response(MeasurementOut(measurement).data)
+
+    def delete(self, request, pk):
+        access.measurement_for(request.user, pk, need=access.EDIT)
+        data = request.query_params.dict()
+        if isinstance(request.data, dict):
+            data.update(request.data)
+        version = parsed(VersionIn, data)["expected_version"]
+        services.measurement_delete(measurement_id=pk, by=request.user, expected_version=version)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # ---------------------------------------------------------------------------------------------- health
