@@ -1,7 +1,7 @@
 """The SQL form of the confidence rule (research/confidence_sql.py) gives every card the level the Python
 rule (research/confidence.py) gives it: on seeded, varied data (studies of several methods, standalone
 items, participants written in different case, recent, old and undated items, both stances, the
-workspace's recency window changed), as an annotation and as a filter."""
+workspace's recency window changed), as an annotation, as a filter and as a CASE over level sets."""
 
 import datetime
 import random
@@ -12,7 +12,7 @@ from django.db.models import Count
 from journeys.models import Card
 from research import services
 from research.confidence import Level, map_confidence
-from research.confidence_sql import card_level, cards_at_level, cutoff_for, level_rows
+from research.confidence_sql import card_level, card_level_by_sets, cards_at_level, cutoff_for, level_rows
 from research.models import Evidence, EvidenceLink
 
 from .. import factories
@@ -38,6 +38,16 @@ def sql_levels(workspace) -> dict[int, str]:
     cutoff = cutoff_for(workspace_id=workspace.pk, today=TODAY)
     cards = Card.objects.filter(journey__workspace=workspace).annotate(level=card_level(cutoff=cutoff))
     return dict(cards.values_list("pk", "level"))
+
+
+def set_levels(workspace) -> dict[int, str]:
+    """Each card's level from card_level_by_sets (the form for sorting and exporting many cards)."""
+    cutoff = cutoff_for(workspace_id=workspace.pk, today=TODAY)
+    links = EvidenceLink.objects.filter(journey__workspace=workspace)
+    cards = Card.objects.filter(journey__workspace=workspace)
+    return dict(
+        cards.annotate(level=card_level_by_sets(cutoff=cutoff, links=links)).values_list("pk", "level")
+    )
 
 
 def filtered_levels(workspace) -> dict[int, str]:
@@ -106,6 +116,7 @@ def test_sql_and_python_give_every_card_the_same_level(workspace, varied):
     assert set(expected.values()) == set(Level.values)
     assert sql_levels(workspace) == expected
     assert filtered_levels(workspace) == expected
+    assert set_levels(workspace) == expected
 
 
 def test_they_agree_when_the_recency_window_changes(workspace, admin, varied):
@@ -115,6 +126,7 @@ def test_they_agree_when_the_recency_window_changes(workspace, admin, varied):
     assert after != before  # old items count fully now: some levels rise
     assert sql_levels(workspace) == after
     assert filtered_levels(workspace) == after
+    assert set_levels(workspace) == after
 
 
 def test_participants_differing_in_case_are_one(workspace, admin, journey):
@@ -134,15 +146,21 @@ def test_participants_differing_in_case_are_one(workspace, admin, journey):
 
 def test_a_card_without_links_is_an_assumption_and_has_no_row(workspace, journey):
     cutoff = cutoff_for(workspace_id=workspace.pk, today=TODAY)
-    assert not level_rows(EvidenceLink.objects.all(), cutoff=cutoff).exists()
+    for level in Level.values:
+        rows = level_rows(EvidenceLink.objects.all(), cutoff=cutoff, level=level, negate=True)
+        assert not Card.objects.filter(pk__in=rows).exists()
     assert set(sql_levels(workspace).values()) == {Level.ASSUMPTION}
     kept = Card.objects.filter(cards_at_level(Level.ASSUMPTION, cutoff=cutoff))
     assert kept.count() == Card.objects.count()
 
 
 def test_the_filter_is_one_grouped_pass_not_a_subquery_per_card(workspace, varied):
-    """The filter's SQL groups the links once (GROUP BY … HAVING) and keeps cards whose id is among them."""
+    """The filter's SQL groups the links once and keeps cards whose id is among those at the level; every
+    aggregate is written once (Django would inline it in each tier and level test that reads it)."""
     cutoff = cutoff_for(workspace_id=workspace.pk, today=TODAY)
     sql = str(Card.objects.filter(cards_at_level(Level.STRONG, cutoff=cutoff)).query).upper()
-    assert sql.count("GROUP BY") == 1 and "HAVING" in sql
+    assert sql.count("GROUP BY") == 1 and sql.count("SUM(") == 2  # the points of each side, once
+    assert len(sql) < 5_000
+    page = str(Card.objects.annotate(level=card_level(cutoff=cutoff)).query)
+    assert page.upper().count("SUM(") == 2 and len(page) < 5_000
     assert Card.objects.annotate(n=Count("evidence_links")).filter(n__gt=0).count() == 50
