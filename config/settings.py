@@ -118,6 +118,12 @@ if _conn_max_age:
     )
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"]["OPTIONS"]["pool"] = DATABASE_POOL
+# PostgreSQL's JIT compiler off: it pays for itself on long analytical scans, not on a web request, and its
+# compiling outweighed the work itself wherever a plan's estimated cost passed jit_above_cost. Measured on
+# the queue of 50,000 cards (bench/priorities.py): the CSV export ran 35 s with JIT (62 s of JIT timing
+# across its workers) and 3.4 s without; a page whose sort held a subquery per card 31 s against 0.7 s.
+_database_options = DATABASES["default"]["OPTIONS"].get("options", "")
+DATABASES["default"]["OPTIONS"]["options"] = f"{_database_options} -c jit=off".strip()
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
