@@ -50,8 +50,10 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -61,23 +63,26 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, Greatest, Round, RowNumber
+from django.db.models.lookups import Exact
+from django.utils import timezone
 
+from accounts.models import Workspace
 from journeys.models import Card, LaneKind, StandardStage
-from research.confidence import Level
-from research.confidence_sql import card_level, cards_at_level, cutoff_for
-from research.models import EvidenceLink
+from research.confidence import Level, months_before
+from research.confidence_sql import card_level, card_level_by_sets, cards_at_level
+from research.models import DEFAULT_RECENCY_MONTHS, EvidenceLink, ResearchSettings
 
 from .access import visible_journeys
-from .models import Criterion, InitiativeCard, Status
+from .models import Criterion, InitiativeCard, ScoringModel, Status
 from .scoring import CONFIDENCE_FACTORS, QUADRANT_SPLIT, Quadrant
 from .selectors import (
+    DELIVERY_ORDER,
     DELIVERY_STATUSES,
     NOT_PLANNED,
     RANK_STATUS,
     SCORED_KINDS,
     delivery_for_cards,
     delivery_rank,
-    delivery_rank_filter,
 )
 
 SORTS = {
@@ -220,23 +225,28 @@ def queue_scope(*, user, workspace_id: int) -> Scope:
 
 
 def _evidence_count():
+    """A card's evidence links, as a subquery per card: for a page's rows."""
     links = EvidenceLink.objects.filter(card_id=OuterRef("pk")).order_by().values("card_id")
     return Coalesce(Subquery(links.annotate(n=Count("pk")).values("n")[:1]), Value(0))
 
 
-def _factor() -> Case:
-    """The confidence factor of the `confidence` annotation (scoring.CONFIDENCE_FACTORS)."""
+def _factor(level) -> Case:
+    """The confidence factor (scoring.CONFIDENCE_FACTORS) of the level expression `level`."""
     return Case(
-        *(When(confidence=level, then=Value(factor)) for level, factor in CONFIDENCE_FACTORS.items()),
+        *(When(Exact(level, Value(key)), then=Value(factor)) for key, factor in CONFIDENCE_FACTORS.items()),
         default=Value(CONFIDENCE_FACTORS[Level.ASSUMPTION]),
         output_field=SCORE,
     )
 
 
-def _priority() -> Case:
-    """scoring.priority in SQL: the composite, times the factor when the score's model uses confidence
-    (rounded to two decimals; PostgreSQL rounds halves away from zero, which is half up here)."""
-    scaled = Round(ExpressionWrapper(F("score__composite") * _factor(), output_field=SCORE), 2)
+def _priority(level=None):
+    """scoring.priority in SQL: the composite, times the factor of the card's confidence `level` (an
+    expression) when the score's model uses confidence, rounded to two decimals (PostgreSQL rounds halves
+    away from zero: half up here). Without `level` (no model of the workspace uses confidence) the
+    composite itself."""
+    if level is None:
+        return ExpressionWrapper(F("score__composite"), output_field=SCORE)
+    scaled = Round(ExpressionWrapper(F("score__composite") * _factor(level), output_field=SCORE), 2)
     return Case(
         When(score__model__use_confidence=True, then=scaled),
         default=F("score__composite"),
@@ -271,6 +281,46 @@ def _quadrant() -> Case:
     )
 
 
+def _stale() -> Case:
+    return Case(
+        When(score__model__is_current=False, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+def _live_links():
+    return InitiativeCard.objects.exclude(initiative__status=Status.DROPPED)
+
+
+def _delivery_status(status: str) -> Q:
+    """Cards whose delivery status (selectors.delivery_rank's rule: the most advanced non-dropped
+    initiative's status, else not planned) is `status`: addressed by a non-dropped initiative of that status
+    and by none further on (DELIVERY_ORDER); "not planned": by no non-dropped initiative. Semi-joins, so
+    PostgreSQL reads the initiative links once instead of asking per card."""
+    if status == NOT_PLANNED:
+        return ~Q(pk__in=_live_links().values("card_id"))
+    rank = DELIVERY_ORDER[Status(status)]
+    further = [s for s, r in DELIVERY_ORDER.items() if r > rank]
+    return Q(pk__in=_live_links().filter(initiative__status=status).values("card_id")) & ~Q(
+        pk__in=_live_links().filter(initiative__status__in=further).values("card_id")
+    )
+
+
+def _delivery_rank_by_sets() -> Case:
+    """selectors.delivery_rank's rule for many cards: the rank of the most advanced non-dropped initiative's
+    status, as a CASE over the cards each status addresses (hashed once each), 0 when not planned."""
+    ordered = sorted(DELIVERY_ORDER.items(), key=lambda item: -item[1])
+    return Case(
+        *(
+            When(pk__in=_live_links().filter(initiative__status=s).values("card_id"), then=Value(r))
+            for s, r in ordered
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
 def _order(sort: str) -> list:
     last = [F("priority").desc(nulls_last=True), "-pk"]
     orders = {
@@ -291,56 +341,91 @@ def _order(sort: str) -> list:
 
 @dataclass
 class Queue:
-    """The queue for one reader: `cards` (a Card queryset, ranked and filtered; paginate it), the `scope`
-    its filters chose from, the filters applied and the recency cutoff its confidence levels used."""
+    """The queue for one reader. `ranked`: the filtered cards in the queue's order, narrow (ids and what the
+    order needs; paginate it, count it); `rows(ids)`: those cards with every figure, for a page. Also the
+    `scope` the filters chose from, the filters applied, the recency cutoff of its confidence levels and
+    whether a scoring model of the workspace uses confidence (then the priority depends on the level)."""
 
-    cards: QuerySet
+    ranked: QuerySet
     scope: Scope | None
     filters: Filters
     cutoff: datetime.date
     workspace_id: int
+    uses_confidence: bool
+    links: QuerySet  # the evidence links that count: those on the reader's journeys of the workspace
+
+    def ids(self) -> QuerySet:
+        """The ranked card ids (a values list: count it, slice it for a page)."""
+        return self.ranked.values_list("pk", flat=True)
+
+    def rows(self, ids) -> list[Card]:
+        """The cards of `ids` in that order, each with its journey (and owner), lane, step, stage, score
+        (and model) and every figure: confidence, evidence_count, delivery_rank, priority, opportunity,
+        quadrant, stale. One query (subqueries for the few rows asked)."""
+        ids = list(ids)
+        if not ids:
+            return []
+        found = (
+            Card.objects.filter(pk__in=ids)
+            .select_related("journey__owner", "lane", "step__stage", "score__model")
+            .annotate(
+                confidence=card_level(cutoff=self.cutoff),
+                evidence_count=_evidence_count(),
+                delivery_rank=delivery_rank(),
+                priority=_priority(F("confidence") if self.uses_confidence else None),
+                opportunity=_opportunity(),
+                quadrant=_quadrant(),
+                stale=_stale(),
+            )
+        )
+        by_id = {card.pk: card for card in found}
+        return [by_id[pk] for pk in ids if pk in by_id]
 
     def matrix_counts(self) -> dict[str, int]:
         """How many of the filtered cards fall in each quadrant, and how many cannot be placed (no impact or
         effort yet): {Quadrant.*: n, "unplaced": n}. One query."""
-        counts = self.cards.order_by().aggregate(
+        return self.ranked.order_by().aggregate(
             **{
                 key: Count("pk", filter=Q(quadrant=key))
                 for key in (Quadrant.QUICK_WINS, Quadrant.BIG_BETS, Quadrant.FILL_INS, Quadrant.MONEY_PITS)
             },
             unplaced=Count("pk", filter=Q(quadrant__isnull=True)),
         )
-        return counts
+
+    def matrix_top(self, per_quadrant: int) -> list[int]:
+        """The ids of the first `per_quadrant` cards of each quadrant in the queue's order (cards without
+        impact or effort left out), quadrant by quadrant (quick wins, big bets, fill-ins, money pits). One
+        query: a row number per quadrant (a window), whatever the number of cards."""
+        order = self.ranked.query.order_by
+        ranked = self.ranked.filter(quadrant__isnull=False).annotate(
+            quadrant_rank=Window(RowNumber(), partition_by=F("quadrant"), order_by=_order_expressions(order))
+        )
+        rows = list(
+            ranked.filter(quadrant_rank__lte=per_quadrant).values_list("pk", "quadrant", "quadrant_rank")
+        )
+        position = {key: n for n, (key, _label) in enumerate(QUADRANTS)}
+        rows.sort(key=lambda row: (position[row[1]], row[2]))
+        return [pk for pk, _quadrant, _rank in rows]
 
     def export_rows(self) -> QuerySet:
         """What the CSV export writes, every card in the queue's order, as dicts (EXPORT_FIELDS): the card,
         its place, the journey's owner, every figure, the score's values by criterion key and model
-        version, and the titles of the non-dropped initiatives addressing it. One query; iterate it with
-        `.iterator()`."""
+        version, and the titles of the non-dropped initiatives addressing it. One query whose figures are
+        read from sets (level, delivery) hashed once, not per card; iterate it with `.iterator()`."""
         titles = (
-            InitiativeCard.objects.filter(card_id=OuterRef("pk"))
-            .exclude(initiative__status=Status.DROPPED)
+            _live_links()
+            .filter(card_id=OuterRef("pk"))
             .order_by("initiative__title", "initiative_id")
             .values("initiative__title")
         )
-        return (
-            self.cards.select_related(None)
-            .annotate(initiative_titles=ArraySubquery(titles))
-            .values(*EXPORT_FIELDS)
-        )
-
-    def matrix_top(self, per_quadrant: int) -> list[Card]:
-        """The first `per_quadrant` cards of each quadrant in the queue's order (cards without impact or
-        effort left out), quadrant by quadrant (quick wins, big bets, fill-ins, money pits). One query: a
-        row number per quadrant (a window), whatever the number of cards."""
-        order = self.cards.query.order_by
-        ranked = self.cards.filter(quadrant__isnull=False).annotate(
-            quadrant_rank=Window(RowNumber(), partition_by=F("quadrant"), order_by=_order_expressions(order))
-        )
-        rows = list(ranked.filter(quadrant_rank__lte=per_quadrant))
-        position = {key: n for n, (key, _label) in enumerate(QUADRANTS)}
-        rows.sort(key=lambda card: (position[card.quadrant], card.quadrant_rank))
-        return rows
+        rows = self.ranked
+        if "confidence" not in rows.query.annotations:
+            rows = rows.annotate(confidence=card_level_by_sets(cutoff=self.cutoff, links=self.links))
+        if "evidence_count" not in rows.query.annotations:
+            rows = rows.annotate(evidence_count=_evidence_count())
+        return rows.annotate(
+            delivery_rank=_delivery_rank_by_sets(), initiative_titles=ArraySubquery(titles)
+        ).values(*EXPORT_FIELDS)
 
 
 def _order_expressions(order) -> list:
@@ -355,6 +440,17 @@ def _order_expressions(order) -> list:
     return out
 
 
+def _settings(workspace_id: int) -> tuple[int, bool]:
+    """The workspace's recency window in months (research's setting, its default without one) and whether
+    any of its scoring model versions uses confidence. One query."""
+    months = ResearchSettings.objects.filter(workspace_id=OuterRef("pk")).values("recency_months")[:1]
+    confident = ScoringModel.objects.filter(workspace_id=OuterRef("pk"), use_confidence=True)
+    row = Workspace.objects.filter(pk=workspace_id).values_list(Subquery(months), Exists(confident)).first()
+    if row is None:
+        return DEFAULT_RECENCY_MONTHS, False
+    return row[0] or DEFAULT_RECENCY_MONTHS, bool(row[1])
+
+
 def queue(
     *,
     user,
@@ -365,28 +461,14 @@ def queue(
 ) -> Queue:
     """The queue of `workspace_id` as `user` sees it, filtered and sorted by `filters` (see the module's
     docstring). `scope` (queue_scope) is read when the journey filter needs the sub-journey tree and none
-    is given. Reads the workspace's recency setting (one query) and the scope when needed (one); the
-    cards are a lazy queryset: a count and a page are one query each, whatever the number of cards."""
-    cutoff = cutoff_for(workspace_id=workspace_id, today=today)
+    is given. Reads the workspace's recency setting and whether its models use confidence (one query) and
+    the scope when needed (one); `ranked` is a lazy queryset: a count and a page of ids are one query
+    each, and `rows` one more, whatever the number of cards."""
+    months, uses_confidence = _settings(workspace_id)
+    cutoff = months_before(today or timezone.localdate(), months)
     journeys = _journeys(user, workspace_id)
-    cards = (
-        Card.objects.filter(journey__in=journeys, lane__kind__in=SCORED_KINDS)
-        .select_related("journey__owner", "lane", "step__stage", "score__model")
-        .annotate(
-            confidence=card_level(cutoff=cutoff),
-            evidence_count=_evidence_count(),
-            delivery_rank=delivery_rank(),
-            priority=_priority(),
-            opportunity=_opportunity(),
-            quadrant=_quadrant(),
-            stale=Case(
-                When(score__model__is_current=False, then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            ),
-            updated=Greatest("updated_at", Coalesce("score__scored_at", "updated_at")),
-        )
-    )
+    links = EvidenceLink.objects.filter(journey__in=journeys)
+    cards = Card.objects.filter(journey__in=journeys, lane__kind__in=SCORED_KINDS)
     f = filters
     if f.journey:
         if scope is None:
@@ -397,26 +479,39 @@ def queue(
     if f.kind:
         cards = cards.filter(lane__kind=f.kind)
     if f.status:
-        cards = cards.filter(delivery_rank_filter([f.status]))
+        cards = cards.filter(_delivery_status(f.status))
     if f.owner:
         cards = cards.filter(journey__owner_id=f.owner)
     if f.tag:
         cards = cards.filter(journey__tags__contains=[f.tag])
     if f.confidence:
-        links = EvidenceLink.objects.filter(journey__in=journeys)
         cards = cards.filter(cards_at_level(f.confidence, cutoff=cutoff, links=links))
-    if f.quadrant:
-        cards = cards.filter(quadrant=f.quadrant)
     if f.unscored:
         cards = cards.filter(score__composite__isnull=True)
     if f.stale:
         cards = cards.filter(score__model__is_current=False)
+    if uses_confidence:  # the priority needs every card's level: from the level sets, hashed once each
+        cards = cards.annotate(confidence=card_level_by_sets(cutoff=cutoff, links=links))
+    ranked = cards.annotate(
+        priority=_priority(F("confidence") if uses_confidence else None),
+        opportunity=_opportunity(),
+        quadrant=_quadrant(),
+        stale=_stale(),
+        updated=Greatest("updated_at", Coalesce("score__scored_at", "updated_at")),
+    )
+    if f.quadrant:
+        ranked = ranked.filter(quadrant=f.quadrant)
+    if f.sort == "evidence":
+        # One grouped pass over the cards' links (a join), not a count per card.
+        ranked = ranked.annotate(evidence_count=Count("evidence_links"))
     return Queue(
-        cards=cards.order_by(*_order(f.sort)),
+        ranked=ranked.order_by(*_order(f.sort)),
         scope=scope,
         filters=f,
         cutoff=cutoff,
         workspace_id=workspace_id,
+        uses_confidence=uses_confidence,
+        links=links,
     )
 
 

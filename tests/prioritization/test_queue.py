@@ -21,11 +21,16 @@ from .scoring_fixtures import change_model
 
 
 def ids(q):
-    return list(q.cards.values_list("pk", flat=True))
+    return list(q.ids())
+
+
+def rows(q, limit=None):
+    """The queue's cards with every figure, in its order (the first `limit`)."""
+    return q.rows(q.ids()[:limit] if limit else q.ids())
 
 
 def scored_ids(q):
-    return [pk for pk, composite in q.cards.values_list("pk", "score__composite") if composite is not None]
+    return [pk for pk, composite in q.ranked.values_list("pk", "score__composite") if composite is not None]
 
 
 def visible_scored_cards(p, *journeys):
@@ -118,12 +123,12 @@ def test_sort_by_opportunity_score_evidence_journey_and_updated(portfolio, admin
     got = queue(
         user=viewer, workspace_id=workspace.pk, filters=Filters(sort="opportunity", journey=p.setup.pk)
     )
-    rows = list(got.cards)
-    assert [r.pk for r in rows[:2]] == [b.pk, a.pk]
-    assert {r.pk: r.opportunity for r in rows[:3]} == {
+    found = rows(got)
+    assert [r.pk for r in found[:2]] == [b.pk, a.pk]
+    assert {r.pk: r.opportunity for r in found[:3]} == {
         b.pk: Decimal("12.00"), a.pk: Decimal("9.00"), c.pk: None,
     }  # fmt: skip
-    assert rows[0].opportunity == scoring.opportunity(Decimal(7), Decimal(2))
+    assert found[0].opportunity == scoring.opportunity(Decimal(7), Decimal(2))
 
     study = research_services.study_create(
         workspace_id=workspace.pk, by=admin, title="Calls", method="interviews"
@@ -136,11 +141,11 @@ def test_sort_by_opportunity_score_evidence_journey_and_updated(portfolio, admin
         if n < 2:
             research_services.link_create(evidence_id=evidence.pk, by=admin, card=a.pk, stance="contradicts")
     got = queue(user=viewer, workspace_id=workspace.pk, filters=Filters(sort="evidence", journey=p.setup.pk))
-    rows = list(got.cards)
-    assert [(r.pk, r.evidence_count) for r in rows[:2]] == [(c.pk, 3), (a.pk, 2)]
+    found = rows(got)
+    assert [(r.pk, r.evidence_count) for r in found[:2]] == [(c.pk, 3), (a.pk, 2)]
 
     got = queue(user=viewer, workspace_id=workspace.pk, filters=Filters(sort="journey"))
-    titles = [r.journey.title for r in got.cards]
+    titles = [r.journey.title for r in rows(got)]
     assert titles == sorted(titles) and titles[0] == "Lifecycle"
 
     journey_services.card_update(card_id=b.pk, by=admin, text="Edited just now")
@@ -206,8 +211,8 @@ def test_unscored_and_stale_filters(portfolio, admin, viewer, workspace):
     score(c, admin, QUICK)  # under v2
     stale = queue(user=viewer, workspace_id=workspace.pk, filters=Filters(stale=True))
     assert set(ids(stale)) == {a.pk, b.pk}
-    assert all(row.stale for row in stale.cards)
-    fresh = next(row for row in queue(user=viewer, workspace_id=workspace.pk).cards if row.pk == c.pk)
+    assert all(row.stale for row in rows(stale))
+    fresh = next(row for row in rows(queue(user=viewer, workspace_id=workspace.pk)) if row.pk == c.pk)
     assert fresh.stale is False
 
 
@@ -248,9 +253,9 @@ def test_confidence_filter_and_levels_agree_with_research(portfolio, admin, view
     for journey in (p.lifecycle, p.onboarding, p.setup, p.pricing):
         levels = map_confidence(journey_id=journey.pk).cards
         expected.update({card.pk: levels[card.pk].level for card in cards_of(journey)})
-    rows = {row.pk: row.confidence for row in queue(user=viewer, workspace_id=workspace.pk).cards}
-    assert rows == expected
-    assert (rows[a.pk], rows[b.pk], rows[c.pk]) == (Level.STRONG, Level.WEAK, Level.ASSUMPTION)
+    levels = {row.pk: row.confidence for row in rows(queue(user=viewer, workspace_id=workspace.pk))}
+    assert levels == expected
+    assert (levels[a.pk], levels[b.pk], levels[c.pk]) == (Level.STRONG, Level.WEAK, Level.ASSUMPTION)
     for level in Level.values:
         found = ids(queue(user=viewer, workspace_id=workspace.pk, filters=Filters(confidence=level)))
         assert set(found) == {pk for pk, lv in expected.items() if lv == level}, level
@@ -265,16 +270,16 @@ def test_priority_applies_the_confidence_factor_when_the_model_uses_it(portfolio
     research_services.link_create(evidence_id=evidence.pk, by=admin, card=b.pk)  # b weak, a assumption
     change_model(workspace, admin, use_confidence=True)
     # Still under v1 (no confidence): ranked by composite.
-    rows = list(queue(user=viewer, workspace_id=workspace.pk).cards[:2])
-    assert [(r.pk, r.priority) for r in rows] == [(a.pk, Decimal("70.00")), (b.pk, Decimal("67.50"))]
+    top = rows(queue(user=viewer, workspace_id=workspace.pk), 2)
+    assert [(r.pk, r.priority) for r in top] == [(a.pk, Decimal("70.00")), (b.pk, Decimal("67.50"))]
     score(a, admin, QUICK)
     score(b, admin, BIG)
-    rows = list(queue(user=viewer, workspace_id=workspace.pk).cards[:2])
+    top = rows(queue(user=viewer, workspace_id=workspace.pk), 2)
     # Re-scored under v2, which uses confidence: 67.5 × 0.7 = 47.25 (weak) ranks above 70 × 0.5 = 35.
-    assert [(r.pk, r.priority) for r in rows] == [(b.pk, Decimal("47.25")), (a.pk, Decimal("35.00"))]
-    assert rows[0].priority == scoring.priority(Decimal("67.5"), use_confidence=True, level=Level.WEAK)
+    assert [(r.pk, r.priority) for r in top] == [(b.pk, Decimal("47.25")), (a.pk, Decimal("35.00"))]
+    assert top[0].priority == scoring.priority(Decimal("67.5"), use_confidence=True, level=Level.WEAK)
     composite_first = list(
-        queue(user=viewer, workspace_id=workspace.pk, filters=Filters(sort="composite")).cards[:2]
+        rows(queue(user=viewer, workspace_id=workspace.pk, filters=Filters(sort="composite")), 2)
     )
     assert [r.pk for r in composite_first] == [a.pk, b.pk]
 
@@ -288,7 +293,7 @@ def test_matrix_counts_by_quadrant(portfolio, admin, viewer, workspace):
     assert counts == {
         "quick_wins": 2, "big_bets": 1, "fill_ins": 1, "money_pits": 2, "unplaced": total - 6,
     }  # fmt: skip
-    for row in queue(user=viewer, workspace_id=workspace.pk).cards:
+    for row in rows(queue(user=viewer, workspace_id=workspace.pk)):
         score_row = Score.objects.filter(card_id=row.pk).first()
         expected = scoring.quadrant(score_row.impact, score_row.effort) if score_row else None
         assert row.quadrant == expected
@@ -302,3 +307,54 @@ def test_filters_know_whether_they_filter():
 def test_today_moves_the_recency_cutoff(workspace, viewer):
     got = queue(user=viewer, workspace_id=workspace.pk, today=datetime.date(2026, 11, 30))
     assert got.cutoff == datetime.date(2025, 5, 30)  # 18 months before
+
+
+def test_the_ranking_and_export_read_the_same_figures_as_a_page(portfolio, admin, viewer, workspace):
+    """The ranking and the export read levels and delivery from sets (hashed once for many cards), a page's
+    rows from subqueries per card: the same rules, the same figures — with and without the confidence
+    factor."""
+    p = portfolio
+    cards = cards_of(p.lifecycle) + cards_of(p.onboarding)
+    values = (HIGH, QUICK, BIG, FILL, PIT, PART)
+    for n, card in enumerate(cards[:12]):
+        score(card, admin, values[n % len(values)])
+    study = research_services.study_create(workspace_id=workspace.pk, by=admin, title="S", method="survey")
+    for n in range(10):
+        evidence = research_services.evidence_create(
+            workspace_id=workspace.pk,
+            by=admin,
+            text=f"E{n}",
+            study=study.pk if n % 2 else None,
+            participant=f"P{n}",
+        )
+        for card in cards[n % 4 : 12 : 2 + n % 3]:
+            stance = "contradicts" if (n + card.pk) % 5 == 0 else "supports"
+            research_services.link_create(evidence_id=evidence.pk, by=admin, card=card.pk, stance=stance)
+    initiative(workspace, admin, cards[:3], Status.PLANNED)
+    initiative(workspace, admin, cards[2:5], Status.SHIPPED)
+    initiative(workspace, admin, cards[6:8], Status.DROPPED)
+    figures = (
+        "confidence",
+        "evidence_count",
+        "delivery_rank",
+        "priority",
+        "quadrant",
+        "stale",
+        "opportunity",
+    )
+    for use_confidence in (False, True):
+        if use_confidence:
+            change_model(workspace, admin, use_confidence=True)
+            for n, card in enumerate(cards[:12]):
+                score(card, admin, values[(n + 1) % len(values)])
+        q = queue(user=viewer, workspace_id=workspace.pk)
+        assert q.uses_confidence is use_confidence
+        page = {row.pk: row for row in rows(q)}
+        exported = list(q.export_rows())
+        assert [row["pk"] for row in exported] == ids(q)
+        for row in exported:
+            card = page[row["pk"]]
+            assert {name: row[name] for name in figures} == {name: getattr(card, name) for name in figures}
+        assert len({row["confidence"] for row in exported}) >= 3
+        ranked = [card.priority for card in rows(q) if card.priority is not None]
+        assert ranked == sorted(ranked, reverse=True)
