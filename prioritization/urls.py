@@ -3,11 +3,15 @@
 
 from django.urls import path
 
-from .views import initiatives, integrations, scoring, webhooks
+from .views import initiatives, integrations, queue, scoring, webhooks
 
 app_name = "prioritization"
 
 urlpatterns = [
+    # The queue: every pain point and opportunity the reader can see, ranked; the impact/effort matrix; CSV.
+    path("queue/", queue.queue_list, name="queue"),
+    path("queue/matrix/", queue.queue_matrix, name="queue_matrix"),
+    path("queue/export.csv", queue.queue_export, name="queue_export"),
     # Scoring: a card's score panel (the map's Priority view opens it in its side panel) and history, the
     # workspace's scoring model, the rule explained.
     path("cards/<int:card_id>/score/", scoring.card_score, name="card_score"),

@@ -1627,6 +1627,24 @@ EXPECTATIONS: dict[str, list[Case]] = {
             restricted=PAGE_EDIT_RESTRICTED,
         ),
     ],
+    # ---- Prioritization: the queue (prioritization/views/queue.py, api/queue.py). Every member reads it; it
+    # holds cards of journeys the reader can see. The pages are of the current workspace, so the outsider is
+    # served their own; the API names the workspace (outsiders 404).
+    "prioritization:queue": [
+        Case("GET", expect=PAGE_MEMBER),
+        Case(
+            "GET",
+            expect=PAGE_MEMBER,
+            query={"kind": "pain_points", "sort": "impact", "unscored": "on"},
+            headers={"HX-Request": "true"},
+            label="htmx",
+        ),
+    ],
+    "prioritization:queue_matrix": [Case("GET", expect=PAGE_MEMBER, query={"confidence": "assumption"})],
+    "prioritization:queue_export": [Case("GET", expect=PAGE_MEMBER, query={"quadrant": "quick_wins"})],
+    "prioritization-api:queue": [
+        Case("GET", kw(pk="workspace.pk"), expect=API_VIEW, query={"sort": "evidence", "stale": "true"}),
+    ],
     # ---- Delivery sync (prioritization/views/integrations.py, views/webhooks.py, api/integrations.py):
     # integrations and outbound webhooks hold secrets, so only workspace admins see or change them; other
     # members get 403, outsiders 404 (the list and create pages are of the reader's current workspace: the

@@ -1,9 +1,11 @@
 from django.urls import path
 
-from . import initiatives, integrations, scoring
+from . import initiatives, integrations, queue, scoring
 
 app_name = "prioritization-api"
 urlpatterns = [
+    # The queue (api/queue.py): pain points and opportunities ranked, with the queue page's filters and sorts.
+    path("workspaces/<int:pk>/queue/", queue.QueueApi.as_view(), name="queue"),
     # Scoring (api/scoring.py): the workspace's scoring model and its versions, card scores and history.
     path(
         "workspaces/<int:pk>/scoring-models/",
