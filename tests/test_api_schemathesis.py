@@ -31,6 +31,8 @@ from journeys import services
 from journeys.models import Card, Lane, Stage, Step
 from journeys.services import comments, structure, versioning
 from metrics import services as metrics
+from prioritization import services as prioritization
+from prioritization.services import initiatives
 from prioritization.services import integrations as integration_services
 from prioritization.services import webhooks as webhook_services
 from research import services as research
@@ -100,6 +102,18 @@ def api_data(db):
     research_trash = research.evidence_delete(evidence_id=gone.pk, by=admin)
     metric = metrics.metric_create(journey_id=journey.pk, by=admin, name="Onboarding CSAT", kind="csat")
     metrics.measurement_upsert(metric_id=metric.pk, by=admin, date=datetime.date(2025, 1, 31), value=80)
+    pain_lane = services.lane_create(journey_id=journey.pk, by=admin, title="Pain points", kind="pain_points")
+    pain = services.card_create(
+        lane_id=pain_lane.pk, step_id=Step.objects.filter(journey=journey).first().pk, by=admin, text="No SSO"
+    )
+    initiative = initiatives.initiative_create(workspace_id=workspace.pk, by=admin, title="Guided setup")
+    initiatives.initiative_card_link(initiative_id=initiative.pk, card_id=pain.pk, by=admin)
+    target = initiatives.initiative_target_add(
+        initiative_id=initiative.pk, by=admin, metric_id=metric.pk, expected_direction="up", expected_size=2
+    )
+    delivery_link = initiatives.delivery_link_add(
+        initiative_id=initiative.pk, by=admin, provider="jira", key="ONB-1", url="https://x.example.com/ONB-1"
+    )
     webhook = webhook_services.webhook_create(
         workspace_id=workspace.pk, by=admin, url="https://hooks.example.com/"
     )
@@ -123,10 +137,15 @@ def api_data(db):
         "research-trash": research_trash.pk,
         "metrics": metric.pk,
         "measurements": metric.measurements.get().pk,
+        "scoring-models": prioritization.scoring_model_ensure_default(workspace_id=workspace.pk).pk,
         "integrations": integration_services.integration_create(
             workspace_id=workspace.pk, by=admin, provider="jira", name="Jira Cloud"
         ).pk,
         "webhooks": webhook.pk,
+        "initiatives": initiative.pk,
+        "initiative-targets": target.pk,
+        "delivery-links": delivery_link.pk,
+        "card_id": pain.pk,
         "webhook-deliveries": webhook_services.webhook_send_test(webhook_id=webhook.pk, by=admin).pk,
     }
     return {"token": Token.objects.create(user=admin).key, "ids": ids}

@@ -85,6 +85,8 @@ from journeys import services as journey_services
 from journeys.services import comments as journey_comments
 from journeys.services import structure, versioning
 from metrics import services as metrics_services
+from prioritization import services as prioritization_services
+from prioritization.services import initiatives as initiative_services
 from prioritization.services import integrations as integration_services
 from prioritization.services import webhooks as webhook_services
 from research import services as research_services
@@ -130,6 +132,12 @@ SYNC_WRITE = (302, 404, 403, 403, 403, 302)
 SYNC_PAGE_OWN = (302, 200, 403, 403, 403, 200)
 SYNC_WRITE_OWN = (302, 302, 403, 403, 403, 302)
 SYNC_API = (401, 404, 403, 403, 403, 200)
+
+# Initiatives are the workspace's: admins and editors write (the manager is a viewer by role). Pages of the
+# current workspace (create) serve the outsider their own; pages of an initiative are 404 to outsiders.
+INITIATIVE_PAGE_OWN = (302, 200, 403, 200, 403, 200)
+INITIATIVE_WRITE_OWN = (302, 302, 403, 302, 403, 302)
+INITIATIVE_WRITE = (302, 404, 403, 302, 403, 302)
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Every method tried on every route: those a row does not list must answer 405 (HEAD is GET's, see below).
@@ -1627,6 +1635,204 @@ EXPECTATIONS: dict[str, list[Case]] = {
             restricted=PAGE_EDIT_RESTRICTED,
         ),
     ],
+    # ---- Initiatives (prioritization/views/initiatives.py, api/initiatives.py). Initiatives are the
+    # workspace's: members read, admins and editors write (the manager is a viewer by role: 403), outsiders
+    # get 404; the list, board, help and create pages are of the reader's current workspace (the outsider
+    # gets theirs). Linking a card and targeting a metric also need to see its journey: on the restricted
+    # journey the editor's link or target is refused (400 naming the field, or 404 for what they cannot
+    # see). `initiative`: a proposed initiative; `linked_initiative`: one addressing `pain_card`;
+    # `initiative_target`: one targeting `metric` (both on the journey under test); `delivery_link`: a Jira
+    # issue of `initiative`.
+    "prioritization:initiatives": [Case("GET", expect=PAGE_MEMBER)],
+    "prioritization:initiative_board": [Case("GET", expect=PAGE_MEMBER)],
+    "prioritization:outcomes_help": [Case("GET", expect=PAGE_MEMBER)],
+    "prioritization:initiative_create": [
+        Case("GET", expect=INITIATIVE_PAGE_OWN),
+        Case(
+            "POST",
+            data={"title": "New initiative", "baseline_days": 90, "after_days": 90},
+            expect=INITIATIVE_WRITE_OWN,
+        ),
+    ],
+    "prioritization:initiative": [Case("GET", kw(pk="initiative.pk"), expect=PAGE_VIEW)],
+    "prioritization:initiative_edit": [
+        Case("GET", kw(pk="initiative.pk"), expect=RESEARCH_PAGE_WRITE),
+        Case(
+            "POST",
+            kw(pk="initiative.pk"),
+            data={"title": "Renamed", "baseline_days": 90, "after_days": 90, "expected_version": 1},
+            expect=INITIATIVE_WRITE,
+        ),
+    ],
+    "prioritization:initiative_delete": [
+        Case("GET", kw(pk="initiative.pk"), expect=RESEARCH_PAGE_WRITE),
+        Case(
+            "POST",
+            kw(pk="initiative.pk"),
+            data={"expected_version": 1, "confirm": "on"},
+            expect=INITIATIVE_WRITE,
+        ),
+    ],
+    "prioritization:initiative_status": [
+        Case(
+            "POST",
+            kw(pk="initiative.pk"),
+            data={"status": "planned", "expected_version": 1},
+            expect=INITIATIVE_WRITE,
+        ),
+    ],
+    "prioritization:initiative_cards": [
+        Case("GET", kw(pk="initiative.pk"), query={"q": "tax"}, expect=RESEARCH_PAGE_WRITE),
+        Case(
+            "POST",
+            kw(pk="initiative.pk"),
+            data=lambda o: {"card": o.pain_card.pk},
+            expect=INITIATIVE_WRITE,
+            restricted=(302, 404, 403, 400, 403, 302),
+        ),
+    ],
+    "prioritization:initiative_card_unlink": [
+        Case(
+            "POST",
+            kw(pk="linked_initiative.pk", card_id="pain_card.pk"),
+            expect=INITIATIVE_WRITE,
+            restricted=(302, 404, 403, 404, 403, 302),
+        ),
+    ],
+    "prioritization:initiative_targets": [
+        Case("GET", kw(pk="initiative.pk"), expect=RESEARCH_PAGE_WRITE),
+        Case(
+            "POST",
+            kw(pk="initiative.pk"),
+            data=lambda o: {
+                "metric": o.metric.pk,
+                "expected_direction": "up",
+                "expected_size": "1",
+                "size_unit": "absolute",
+                "expected_version": 1,
+            },  # fmt: skip
+            expect=INITIATIVE_WRITE,
+            restricted=(302, 404, 403, 200, 403, 302),
+            form_again=True,
+        ),
+    ],
+    "prioritization:initiative_target": [
+        Case(
+            "GET",
+            kw(pk="initiative_target.pk"),
+            expect=RESEARCH_PAGE_WRITE,
+            restricted=(302, 404, 403, 404, 403, 200),
+        ),
+        Case(
+            "POST",
+            kw(pk="initiative_target.pk"),
+            data=lambda o: {
+                "expected_direction": "down",
+                "expected_size": "2",
+                "size_unit": "absolute",
+                "expected_version": o.initiative_target.initiative.version,
+            },  # fmt: skip
+            expect=INITIATIVE_WRITE,
+            restricted=(302, 404, 403, 404, 403, 302),
+        ),
+    ],
+    "prioritization:initiative_target_remove": [
+        Case(
+            "POST",
+            kw(pk="initiative_target.pk"),
+            expect=INITIATIVE_WRITE,
+            restricted=(302, 404, 403, 404, 403, 302),
+        ),
+    ],
+    "prioritization:initiative_links": [
+        Case("GET", kw(pk="initiative.pk"), expect=RESEARCH_PAGE_WRITE),
+        Case(
+            "POST",
+            kw(pk="initiative.pk"),
+            data={"provider": "jira", "key": "ONB-2", "url": "https://acme.atlassian.net/browse/ONB-2"},
+            expect=INITIATIVE_WRITE,
+        ),
+    ],
+    "prioritization:delivery_link_remove": [Case("POST", kw(pk="delivery_link.pk"), expect=INITIATIVE_WRITE)],
+    "prioritization-api:initiative-list": [
+        Case("GET", kw(pk="workspace.pk"), expect=API_VIEW),
+        Case("POST", kw(pk="workspace.pk"), data={"title": "New initiative"}, expect=RESEARCH_CREATE),
+    ],
+    "prioritization-api:initiative-detail": [
+        Case("GET", kw(pk="initiative.pk"), expect=API_VIEW),
+        Case(
+            "PATCH",
+            kw(pk="initiative.pk"),
+            data={"title": "Renamed", "expected_version": 1},
+            expect=RESEARCH_EDIT,
+        ),
+        Case("DELETE", kw(pk="initiative.pk"), query={"expected_version": 1}, expect=RESEARCH_DELETE),
+    ],
+    "prioritization-api:initiative-status": [
+        Case(
+            "POST",
+            kw(pk="initiative.pk"),
+            data={"status": "planned", "expected_version": 1},
+            expect=RESEARCH_EDIT,
+        ),
+    ],
+    "prioritization-api:initiative-cards": [
+        Case("GET", kw(pk="linked_initiative.pk"), expect=API_VIEW, restricted=API_VIEW),
+        Case(
+            "POST",
+            kw(pk="initiative.pk"),
+            data=lambda o: {"card": o.pain_card.pk},
+            expect=RESEARCH_CREATE,
+            restricted=(401, 404, 403, 400, 403, 201),
+        ),
+    ],
+    "prioritization-api:initiative-card": [
+        Case(
+            "DELETE",
+            kw(pk="linked_initiative.pk", card_id="pain_card.pk"),
+            expect=RESEARCH_DELETE,
+            restricted=(401, 404, 403, 404, 403, 204),
+        ),
+    ],
+    "prioritization-api:initiative-targets": [
+        Case("GET", kw(pk="initiative_target.initiative.pk"), expect=API_VIEW, restricted=API_VIEW),
+        Case(
+            "POST",
+            kw(pk="initiative.pk"),
+            data=lambda o: {"metric": o.metric.pk, "expected_direction": "up", "expected_size": 1},
+            expect=RESEARCH_CREATE,
+            restricted=(401, 404, 403, 400, 403, 201),
+        ),
+    ],
+    "prioritization-api:initiative-target": [
+        Case(
+            "PATCH",
+            kw(pk="initiative_target.pk"),
+            data=lambda o: {"expected_size": 2, "expected_version": o.initiative_target.initiative.version},
+            expect=RESEARCH_EDIT,
+            restricted=(401, 404, 403, 404, 403, 200),
+        ),
+        Case(
+            "DELETE",
+            kw(pk="initiative_target.pk"),
+            query=lambda o: {"expected_version": o.initiative_target.initiative.version},
+            expect=RESEARCH_DELETE,
+            restricted=(401, 404, 403, 404, 403, 204),
+        ),
+    ],
+    "prioritization-api:initiative-outcome": [
+        Case("GET", kw(pk="initiative_target.initiative.pk"), expect=API_VIEW, restricted=API_VIEW),
+    ],
+    "prioritization-api:initiative-delivery-links": [
+        Case("GET", kw(pk="initiative.pk"), expect=API_VIEW),
+        Case(
+            "POST",
+            kw(pk="initiative.pk"),
+            data={"provider": "jira", "key": "ONB-2", "url": "https://acme.atlassian.net/browse/ONB-2"},
+            expect=RESEARCH_CREATE,
+        ),
+    ],
+    "prioritization-api:delivery-link": [Case("DELETE", kw(pk="delivery_link.pk"), expect=RESEARCH_DELETE)],
     # ---- Prioritization: the queue (prioritization/views/queue.py, api/queue.py). Every member reads it; it
     # holds cards of journeys the reader can see. The pages are of the current workspace, so the outsider is
     # served their own; the API names the workspace (outsiders 404).
@@ -1827,6 +2033,80 @@ EXPECTATIONS: dict[str, list[Case]] = {
     "prioritization-api:webhook-delivery-resend": [
         Case("POST", kw(pk="webhook_delivery.pk"), expect=(401, 404, 403, 403, 403, 202))
     ],
+    # ---- Prioritization: scoring (prioritization/views/scoring.py). A card's score is its journey's: people
+    # who see the journey read it, people with edit on it score it (the manager's grant gives edit; the HTMX
+    # answer is the panel with the write). `pain_card`: a pain point added to the journey under test.
+    "prioritization:card_score": [
+        Case("GET", kw(card_id="pain_card.pk"), expect=PAGE_VIEW, restricted=PAGE_VIEW_RESTRICTED),
+        Case(
+            "POST",
+            kw(card_id="pain_card.pk"),
+            data={"action": "save", "expected_version": "0", "value-customer_impact": "4"},
+            headers={"HX-Request": "true"},
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+        ),
+        Case(
+            "POST",
+            kw(card_id="scored_card.pk"),
+            data={"action": "clear", "expected_version": "1"},
+            headers={"HX-Request": "true"},
+            label="clear",
+            expect=PAGE_EDIT,
+            restricted=PAGE_EDIT_RESTRICTED,
+        ),
+    ],
+    "prioritization:card_score_history": [
+        Case("GET", kw(card_id="scored_card.pk"), expect=PAGE_VIEW, restricted=PAGE_VIEW_RESTRICTED),
+    ],
+    # The scoring model is the workspace's: members read it, only admins make a new version (then sent back
+    # to the page).
+    "prioritization:scoring_model": [
+        Case("GET", kw(pk="workspace.pk"), expect=PAGE_VIEW),
+        Case(
+            "POST",
+            kw(pk="workspace.pk"),
+            data=lambda o: _scoring_model_form(o),
+            expect=(302, 404, 403, 403, 403, 302),
+        ),
+    ],
+    "prioritization:scoring_help": [Case("GET", expect=PAGE_MEMBER)],
+    # ---- Prioritization API: scoring (prioritization/api/scoring.py). The model: members read, admins make a
+    # version; a card's score: its journey's readers read it, people with edit on it set and clear it.
+    "prioritization-api:scoring-model-list": [
+        Case("GET", kw(pk="workspace.pk"), expect=API_VIEW),
+        Case(
+            "POST",
+            kw(pk="workspace.pk"),
+            data=lambda o: _scoring_model_json(o),
+            expect=(401, 404, 403, 403, 403, 201),
+        ),
+    ],
+    "prioritization-api:scoring-model-current": [Case("GET", kw(pk="workspace.pk"), expect=API_VIEW)],
+    "prioritization-api:scoring-model-detail": [Case("GET", kw(pk="scoring_model.pk"), expect=API_VIEW)],
+    "prioritization-api:card-score": [
+        Case("GET", kw(pk="pain_card.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+        Case(
+            "PUT",
+            kw(pk="pain_card.pk"),
+            data={"values": {"customer_impact": 4}, "expected_version": 0},
+            expect=API_EDIT,
+            restricted=API_EDIT_RESTRICTED,
+        ),
+        Case(
+            "DELETE",
+            kw(pk="scored_card.pk"),
+            query={"expected_version": 1},
+            expect=API_DELETE,
+            restricted=API_DELETE_RESTRICTED,
+        ),
+    ],
+    "prioritization-api:card-score-history": [
+        Case("GET", kw(pk="scored_card.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+    ],
+    "prioritization-api:journey-card-scores": [
+        Case("GET", kw(pk="journey.pk"), expect=API_VIEW, restricted=API_VIEW_RESTRICTED),
+    ],
 }
 
 
@@ -1865,6 +2145,56 @@ def _asana_integration(o):
     integration_services.integration_handshake_accept(integration_id=integration.pk, secret="a" * 64)
     integration.refresh_from_db()
     return integration
+
+
+def _linked_initiative(o):
+    made = initiative_services.initiative_create(
+        workspace_id=o.workspace.pk, by=o.admin, title="Trust portal"
+    )
+    initiative_services.initiative_card_link(initiative_id=made.pk, card_id=o.pain_card.pk, by=o.admin)
+    return made
+
+
+def _pain_card(o):
+    """A pain point on the journey under test (a lane of pain points added to it)."""
+    lane = journey_services.lane_create(
+        journey_id=o.journey.pk, by=o.admin, title="Pain points", kind="pain_points"
+    )
+    return journey_services.card_create(
+        lane_id=lane.pk, step_id=o.step.pk, by=o.admin, text="Setup asks for a tax id"
+    )
+
+
+def _scoring_model_form(o):
+    """The scoring model page's form as an admin sends it: the current criteria, effort weighing 3."""
+    model = prioritization_services.scoring_model_ensure_default(workspace_id=o.workspace.pk)
+    criteria = list(model.criteria.all())
+    data = {
+        "criteria-TOTAL_FORMS": str(len(criteria)),
+        "criteria-INITIAL_FORMS": str(len(criteria)),
+        "criteria-MIN_NUM_FORMS": "0",
+        "criteria-MAX_NUM_FORMS": "12",
+        "expected_version": str(model.number),
+    }
+    for i, c in enumerate(criteria):
+        data |= {f"criteria-{i}-{k}": v for k, v in (("key", c.key), ("name", c.name), ("weight", c.weight))}
+        data |= {f"criteria-{i}-meaning_{v}": m for v, m in enumerate(c.meanings, start=1)}
+        data[f"criteria-{i}-description"] = c.description
+        if c.lower_is_better:
+            data[f"criteria-{i}-lower_is_better"] = "on"
+    data["criteria-2-weight"] = "3"
+    return data
+
+
+def _scoring_model_json(o):
+    """A new version of the scoring model as the API takes it: the current criteria, effort weighing 3."""
+    model = prioritization_services.scoring_model_ensure_default(workspace_id=o.workspace.pk)
+    criteria = [
+        {"key": c.key, "name": c.name, "weight": 3 if c.key == "effort" else c.weight,
+         "lower_is_better": c.lower_is_better, "meanings": c.meanings}
+        for c in model.criteria.all()
+    ]  # fmt: skip
+    return {"criteria": criteria, "expected_version": model.number}
 
 
 BUILDERS: dict[str, Any] = {
@@ -1916,8 +2246,6 @@ BUILDERS: dict[str, Any] = {
     "metric": lambda o: _metric(o),
     # That metric's measurement (a step's metric of the journey under test).
     "measurement": lambda o: _metric(o).measurements.get(),
-    # That metric's measurement (a step's metric of the journey under test).
-    "measurement": lambda o: _metric(o).measurements.get(),
     # Delivery sync of the workspace: a Jira integration, an Asana one that has had its handshake, an
     # outbound webhook and a delivery of it (a test; queued on commit, which a test transaction never does).
     "integration": lambda o: integration_services.integration_create(
@@ -1927,7 +2255,36 @@ BUILDERS: dict[str, Any] = {
     "webhook": lambda o: webhook_services.webhook_create(
         workspace_id=o.workspace.pk, by=o.admin, url="https://hooks.example.com/tl"
     ),
+    # Scoring: a pain point on the journey under test, the same scored, the workspace's scoring model.
+    "pain_card": lambda o: _pain_card(o),
+    "scored_card": lambda o: (
+        prioritization_services.score_set(
+            card_id=o.pain_card.pk, by=o.admin, values={"customer_impact": 4}
+        ).card
+    ),
+    "scoring_model": lambda o: prioritization_services.scoring_model_ensure_default(
+        workspace_id=o.workspace.pk
+    ),
     "webhook_delivery": lambda o: webhook_services.webhook_send_test(webhook_id=o.webhook.pk, by=o.admin),
+    # Initiatives of the workspace (prioritization/services/initiatives.py), made by the admin.
+    "initiative": lambda o: initiative_services.initiative_create(
+        workspace_id=o.workspace.pk, by=o.admin, title="Guided setup"
+    ),
+    "linked_initiative": lambda o: _linked_initiative(o),
+    "initiative_target": lambda o: initiative_services.initiative_target_add(
+        initiative_id=o.initiative.pk,
+        by=o.admin,
+        metric_id=o.metric.pk,
+        expected_direction="up",
+        expected_size=1,
+    ),
+    "delivery_link": lambda o: initiative_services.delivery_link_add(
+        initiative_id=o.initiative.pk,
+        by=o.admin,
+        provider="jira",
+        key="ONB-1",
+        url="https://acme.atlassian.net/browse/ONB-1",
+    ),  # fmt: skip
 }
 
 
