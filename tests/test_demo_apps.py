@@ -83,13 +83,17 @@ def test_second_run_changes_nothing(db, django_assert_num_queries):
     assert "Research: 3 studies, 122 evidence items" in first_output
     assert "Metrics: 5 metrics with 90 monthly measurements" in first_output
     assert "1 shift: Trial conversion up" in first_output
+    assert "Scores: 14 pain points and opportunities of" in first_output
+    assert "Initiatives: 6 on “Customer lifecycle — mid-market”" in first_output
+    assert "recorded outcome: Onboarding time met" in first_output
     assert "skipped" not in first_output
     # The apps' lines come before the sign-in table that `make run` reads (tests/ops/test_run.py).
     assert first_output.index("Metrics:") < first_output.index("Sign in with:")
     before = rows()
     # Journeys' six (savepoint, workspace, users, journey count, card count, release), the journeys by
-    # title, research's studies with their evidence count, metrics' metrics with their measurement count.
-    with django_assert_num_queries(9):
+    # title, research's studies with their evidence count, metrics' metrics with their measurement count,
+    # prioritization's: whether the lifecycle map has score history, the initiatives by title.
+    with django_assert_num_queries(11):
         second_output = load()
     assert rows() == before
     assert "Research: the 3 demo studies are there already (122 evidence items): nothing changed." in (
@@ -98,6 +102,8 @@ def test_second_run_changes_nothing(db, django_assert_num_queries):
     assert "Metrics: the 5 demo metrics are there already (90 measurements): nothing changed." in (
         second_output
     )
+    assert "Scores: the lifecycle map's pain points are scored already: nothing changed." in second_output
+    assert "Initiatives: the 6 demo initiatives are there already: nothing changed." in second_output
 
 
 # ---------------------------------------------------------------------------------------------- research
