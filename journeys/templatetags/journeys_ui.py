@@ -501,6 +501,11 @@ OVERLAY_ICONS = {
     "alert": '<path d="M8 2.2 14.2 13H1.8z"/><path d="M8 6.5v2.8"/>'
     '<circle cx="8" cy="11.3" r=".6" fill="currentColor" stroke="none"/>',
     "cross": '<path d="m4.5 4.5 7 7M11.5 4.5l-7 7"/>',
+    # prioritization's bands (top, high, medium, low): the direction reads without the colour
+    "chevrons-up": '<path d="m4 8.5 4-4 4 4M4 12.5l4-4 4 4"/>',
+    "chevron-up": '<path d="m4 10 4-4 4 4"/>',
+    "dash": '<path d="M4 8h8"/>',
+    "chevron-down": '<path d="m4 6 4 4 4-4"/>',
 }
 _TONES = frozenset({"good", "neutral", "warning", "bad", "none"})
 
@@ -641,9 +646,11 @@ def _head_decorations(context, kind: str) -> dict:
 
 
 @register.simple_tag(takes_context=True)
-def overlay_headline(context) -> SafeString:
+def overlay_headline(context, oob: bool = False) -> SafeString:
     """{% overlay_headline %}: the chosen view's header figure (Overlay.headline: label, detail, a link when
-    it has a URL), or nothing."""
+    it has a URL), or nothing. `oob=True`: marked to replace the page's figure out of band, in the fragments
+    an edit or a live update swaps in (the figure describes the whole journey, whatever ids the provider
+    was given)."""
     overlay = context.get("overlay")
     headline = getattr(overlay, "headline", None)
     if headline is None:
@@ -655,8 +662,9 @@ def overlay_headline(context) -> SafeString:
     url = _safe_url(headline.url)
     if url:
         figure = f'<a class="ov-headline__link" href="{url}">{figure}</a>'
+    swap = ' hx-swap-oob="true"' if oob else ""
     return mark_safe(  # noqa: S308 (escaped above)
-        f'<p class="ov-headline ov--{tone}" id="overlay-headline">'
+        f'<p class="ov-headline ov--{tone}" id="overlay-headline"{swap}>'
         f'<span class="ov-headline__view">{view}</span>'
         f'{figure}<span class="ov-headline__detail">{detail}</span></p>'
     )

@@ -89,10 +89,10 @@ def test_map_query_count_for_a_member_with_grants_lookup(
     big = factories.make_map(factories.make_journey(workspace, by=admin), stages=5, lanes=10, cards=500)
     api.force_login(viewer)
     # session, user, journey with membership role and grants (user, team), stages with their steps, lanes
-    # with their cards; + the overlays asked for (research's evidence: 3, metrics': 3)
+    # with their cards; + the overlays asked for (research's evidence: 3, metrics': 3, prioritization's: 2)
     with django_assert_num_queries(5):
         assert api.get(map_url(journey)).status_code == 200
-    with django_assert_num_queries(5 + 6):
+    with django_assert_num_queries(5 + 8):
         assert len(api.get(map_url(big) + "?overlays=all").json()["cards"]) == 500
     with django_assert_num_queries(5 + 3):
         assert set(api.get(map_url(big) + "?overlays=evidence").json()["overlays"]) == {"evidence"}
@@ -105,9 +105,11 @@ def test_the_overlays_asked_for_are_named_and_an_unknown_one_is_refused(api, vie
         "evidence",
         "metrics",
     }
-    response = api.get(map_url(journey) + "?overlays=evidence,priority")
+    response = api.get(map_url(journey) + "?overlays=evidence,risk")
     assert response.status_code == 400
-    assert response.json() == {"overlays": ["No overlay named “priority” (known: all, evidence, metrics)."]}
+    assert response.json() == {
+        "overlays": ["No overlay named “risk” (known: all, evidence, metrics, priority)."]
+    }
 
 
 def test_empty_map(api, admin, workspace):
