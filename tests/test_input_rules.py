@@ -49,6 +49,8 @@ from journeys.models import (
     Stage,
     Step,
 )
+from metrics import services as metric_services
+from prioritization.services import initiatives as initiative_services
 from research import services as research_services
 
 from . import factories
@@ -96,6 +98,7 @@ OWN_VALIDATOR = {
     "prioritization.Integration.base_url": "URLValidator and prioritization/outbound.py (optional)",
     "prioritization.Integration.api_user": "a credential, kept as typed (trimmed; optional)",
     "prioritization.Integration.api_token": "a credential, kept as typed (trimmed; optional)",
+    "prioritization.DeliveryLink.url": "URLValidator, and http/https only (services/initiatives.py)",
 }
 
 
@@ -216,6 +219,8 @@ def world(admin, editor, workspace, journey):
         "card": card,
         "team": team,
         "research_tag": research_services.tag_create(workspace_id=workspace.pk, by=admin, name="Pricing"),
+        "initiative": initiative_services.initiative_create(workspace_id=workspace.pk, by=admin, title="Set"),
+        "metric": metric_services.metric_create(journey_id=journey.pk, by=admin, name="CSAT", kind="csat"),
     }
 
 
@@ -249,6 +254,14 @@ def _api_cases(w):
         ("POST", f"/api/v1/journeys/{j.pk}/metrics/", "name"): {"kind": "csat"},
         ("POST", f"/api/v1/workspaces/{w['workspace'].pk}/integrations/", "name"): {"provider": "jira"},
         ("POST", f"/api/v1/workspaces/{w['workspace'].pk}/webhooks/", "url"): {},
+        ("POST", f"/api/v1/workspaces/{w['workspace'].pk}/initiatives/", "title"): {},
+        ("POST", f"/api/v1/initiatives/{w['initiative'].pk}/status/", "status"): {},
+        ("POST", f"/api/v1/initiatives/{w['initiative'].pk}/targets/", "expected_direction"): {
+            "metric": w["metric"].pk,
+            "expected_size": 1,
+        },
+        ("POST", f"/api/v1/initiatives/{w['initiative'].pk}/delivery-links/", "key"): {"provider": "jira"},
+        ("POST", f"/api/v1/initiatives/{w['initiative'].pk}/delivery-links/", "provider"): {"key": "ONB-1"},
     }
 
 
@@ -355,6 +368,12 @@ def _page_cases(w):
         (reverse("accounts:teams", args=[w["workspace"].pk]), {"name": "{}"}, 200),
         (reverse("prioritization:integration_create"), {"provider": "jira", "name": "{}"}, 200),
         (reverse("prioritization:webhook_create"), {"url": "{}", "active": "on"}, 200),
+        (reverse("prioritization:initiative_create"),
+         {"title": "{}", "baseline_days": 90, "after_days": 90}, 200),
+        (reverse("prioritization:initiative_edit", args=[w["initiative"].pk]),
+         {"title": "{}", "baseline_days": 90, "after_days": 90, "expected_version": 1}, 200),
+        (reverse("prioritization:initiative_links", args=[w["initiative"].pk]),
+         {"provider": "jira", "key": "{}"}, 200),
     ]  # fmt: skip
 
 
