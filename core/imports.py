@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.core.cache import cache
@@ -40,6 +40,24 @@ PURGE_TASK = "core.purge_imports"
 KEEP_UNFINISHED = timedelta(days=7)
 
 
+@dataclass(frozen=True)
+class NameMatch:
+    """How names in a file map to what the import writes into, for the preview (Importer.name_matches):
+    `what` is named ("Metric", "Stage", "Column"), the spellings found in the file (`names`, as written,
+    first seen first; names differing only in case or spaces are one), what else decides it (`given`:
+    "stage “Stage 1”"), how many of the previewed rows carry it, and `maps_to`: what they are read as
+    ("metric “NPS” on stage “Stage 1”"), or "" when nothing matches — then `problem` says what the
+    import will say of those lines. `note` is said instead of either (a column left out)."""
+
+    what: str
+    names: tuple[str, ...]
+    rows: int
+    maps_to: str = ""
+    problem: str = ""
+    given: str = ""
+    note: str = ""
+
+
 class RowsRefused(Exception):
     """Raised by an importer's `write` when the rules it applies while writing (a service's validation)
     refuse rows: the transaction is rolled back, nothing is written, and the job shows `errors`
@@ -56,11 +74,15 @@ class Importer(ABC):
     a subclass without them cannot be made) and may override `columns_for`, `describe`, `check`, `done_url`.
 
     `kind`: a unique name ("research.evidence"); `title`: what the pages call it ("Evidence");
-    `columns`: the tabular.Column list it reads."""
+    `columns`: the tabular.Column list it reads; `name_columns`: the columns whose cells `name_matches`
+    reads for the preview (those naming things of the target: a metric, a stage…; a name ending in "*"
+    takes every column starting with it); `names_help`: how names are matched, said above that map."""
 
     kind: str
     title: str
     columns: tuple[tabular.Column, ...]
+    name_columns: tuple[str, ...] = ()
+    names_help: str = ""
 
     @abstractmethod
     def authorize(self, user, target: dict) -> None:
@@ -76,6 +98,13 @@ class Importer(ABC):
     def describe(self, target: dict) -> str:
         """What the import goes into, for the pages ("Study “Onboarding interviews”")."""
         return ""
+
+    def name_matches(self, records: list[dict], *, target: dict, columns=(), mapping=None) -> list[NameMatch]:
+        """For the preview: how the names in the file map to the target's things (NameMatch list), in a
+        constant number of queries. `records`: the previewed rows as {"line", and each of `name_columns`:
+        its text or None}; `columns`/`mapping`: the file's columns and where each is read from (None:
+        left out). The default: no names to map."""
+        return []
 
     def check(self, records: list[dict], *, target: dict, user, columns=()) -> list[tabular.LineError]:
         """Checks that need the database (a journey title that must exist…), in a constant number of
@@ -233,6 +262,9 @@ class Preview:
     date_orders: set[str]
     problems: list[str]
     inferred: str | None = None  # the date order the file's own dates decide (31/03/2025: day first)
+    names: list[NameMatch] = field(default_factory=list)  # Importer.name_matches of the previewed rows
+    name_rows: int = 0  # how many rows the names come from
+    name_rows_all: bool = True  # whether those are all the file's rows
 
 
 def preview(job: ImportJob, importer: Importer, table: tabular.Table) -> Preview:
@@ -256,6 +288,12 @@ def preview(job: ImportJob, importer: Importer, table: tabular.Table) -> Preview
                 cells.append((raw, None, str(exc)))
         rows.append((row.line, cells))
     problems = tabular.check_mapping(mapping, table.header, columns)
+    names = importer.name_matches(
+        _name_records(table, mapping, columns, importer.name_columns),
+        target=job.target,
+        columns=columns,
+        mapping=mapping,
+    )
     if not orders:
         problems.append(
             "The file's dates contradict each other (some day-first, some month-first): fix the file's dates."
@@ -263,7 +301,39 @@ def preview(job: ImportJob, importer: Importer, table: tabular.Table) -> Preview
     elif len(orders) == 2 and not job.date_order and any(c.kind == "date" for c in columns):
         if _has_ambiguous(table, mapping, columns):
             problems.append("Choose the file's date order: dates such as 03/04/2025 read two ways.")
-    return Preview(table.header, rows, orders, problems, inferred=order if not job.date_order else None)
+    return Preview(
+        table.header,
+        rows,
+        orders,
+        problems,
+        inferred=order if not job.date_order else None,
+        names=names,
+        name_rows=len(table.rows),
+        name_rows_all=len(table.rows) >= job.total_rows,
+    )
+
+
+def _name_records(table: tabular.Table, mapping: dict, columns, names: tuple[str, ...]) -> list[dict]:
+    """The previewed rows' cells of the columns that name things, read as the import reads them (a cell
+    the import would refuse, or a missing one, is None)."""
+    prefixes = tuple(name.removesuffix("*") for name in names if name.endswith("*"))
+    wanted = [
+        c
+        for c in columns
+        if (c.name in names or (prefixes and c.name.startswith(prefixes))) and mapping.get(c.name) is not None
+    ]
+    records = []
+    for row in table.rows:
+        record: dict = {"line": row.line}
+        for column in wanted:
+            position = mapping[column.name]
+            raw = row.cells[position] if position < len(row.cells) else None
+            try:
+                record[column.name] = None if tabular.is_missing(raw) else column.parse(raw)
+            except ValueError:
+                record[column.name] = None
+        records.append(record)
+    return records
 
 
 def date_order(job: ImportJob, orders: set[str]) -> str | None:

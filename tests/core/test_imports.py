@@ -395,3 +395,58 @@ def test_a_required_column_left_unmapped_is_named_and_nothing_starts(client, adm
     assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.MAPPING
     html = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
     assert 'for="id_column_name">Name</label>' in html  # required: not marked "optional"
+
+
+@dataclass(frozen=True)
+class NamedTeamImporter(TeamImporter):
+    """Teams again, whose preview maps each team name to an existing team (or says there is none)."""
+
+    def name_matches(self, records, *, target, columns=(), mapping=None):
+        teams = set(Team.objects.filter(workspace_id=target["workspace"]).values_list("name", flat=True))
+        seen: dict[str, list] = {}
+        for record in records:
+            if record.get("name"):
+                seen.setdefault(record["name"].casefold(), []).append(record["name"])
+        out = []
+        for spellings in seen.values():
+            found = next((t for t in teams if t.casefold() == spellings[0].casefold()), None)
+            names = tuple(dict.fromkeys(spellings))
+            if found:
+                out.append(imports.NameMatch("Team", names, len(spellings), maps_to=f"team “{found}”"))
+            else:
+                out.append(imports.NameMatch("Team", names, len(spellings), problem="no such team"))
+        return out
+
+
+def test_the_preview_maps_names_through_the_importer_and_the_page_shows_them(client, admin, workspace):
+    account_services.team_create(workspace=workspace, name="Support")
+    named = NamedTeamImporter(
+        kind="tests.named_teams", title="Teams", columns=TEAMS.columns, name_columns=("name",),
+        names_help="Team names are matched ignoring case.",
+    )  # fmt: skip
+    imports.register(named)
+    try:
+        job = imports.create_job(
+            importer=named,
+            user=admin,
+            target={"workspace": workspace.pk},
+            filename="teams.csv",
+            data=b"Team;Size\nsupport;1\nSUPPORT;x\nGrowth;2\n",
+        )
+        preview = imports.preview(job, named, imports.head_of(job))
+        # Only the name column is read for the map; a bad cell elsewhere (size x) does not hide a name.
+        assert [(m.names, m.rows, m.maps_to, m.problem) for m in preview.names] == [
+            (("support", "SUPPORT"), 2, "team “Support”", ""),
+            (("Growth",), 1, "", "no such team"),
+        ]
+        assert (preview.name_rows, preview.name_rows_all) == (3, True)
+        client.force_login(admin)
+        html = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+        assert "How names map" in html and "Team names are matched ignoring case." in html
+        assert '<span class="sr-only">Problem: </span>no such team' in html
+    finally:
+        imports.unregister(named.kind)
+    # An importer without names to map shows no map.
+    job = upload(admin, workspace, GOOD)
+    assert imports.preview(job, TEAMS, imports.head_of(job)).names == []
+    assert "How names map" not in client.get(reverse("imports:detail", args=[job.pk])).content.decode()
