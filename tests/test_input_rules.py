@@ -99,6 +99,7 @@ OWN_VALIDATOR = {
     "prioritization.Integration.api_user": "a credential, kept as typed (trimmed; optional)",
     "prioritization.Integration.api_token": "a credential, kept as typed (trimmed; optional)",
     "prioritization.DeliveryLink.url": "URLValidator, and http/https only (services/initiatives.py)",
+    "prioritization.Criterion.key": "SlugField's validate_slug: letters, digits, - and _ only (no blank)",
 }
 
 
