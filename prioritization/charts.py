@@ -23,7 +23,8 @@ from pygal.style import Style
 
 from .scoring import Quadrant
 
-WIDTH, HEIGHT = 640, 560
+# Drawn small and scaled up by the page: on a phone it shrinks less, so numbers stay readable.
+WIDTH, HEIGHT = 480, 440
 SVG_NS = "http://www.w3.org/2000/svg"
 FONT = 'ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", Arial, sans-serif'
 # Our palette (static/css/app.css's tokens): quick wins, big bets, fill-ins, money pits; the split lines.
@@ -42,7 +43,7 @@ NAME_AT = {
     Quadrant.FILL_INS: (3, 3),
     Quadrant.MONEY_PITS: (97, 3),
 }
-MIN_RADIUS, MAX_RADIUS = 8.0, 20.0
+MIN_RADIUS, MAX_RADIUS = 10.0, 22.0
 FULL_AT = 36  # evidence items at which a bubble reaches MAX_RADIUS
 
 
@@ -58,8 +59,8 @@ class Point:
 
 
 def radius(evidence: int) -> float:
-    """A bubble's radius in px: its area grows in step with the evidence count, from MIN_RADIUS with none
-    to MAX_RADIUS at FULL_AT items and more."""
+    """A bubble's radius (px of the chart): its area grows in step with the evidence count, from MIN_RADIUS
+    with none to MAX_RADIUS at FULL_AT items and more."""
     per_item = (MAX_RADIUS**2 - MIN_RADIUS**2) / FULL_AT
     return min(MAX_RADIUS, math.sqrt(MIN_RADIUS**2 + per_item * max(0, evidence)))
 
@@ -200,7 +201,7 @@ def _finish(chart, *, points, counts, labels, nonce) -> SafeString:
                     _text(x, y, labels[key], anchor=anchor, size="14", css=f"matrix-name matrix-{key}")
                 )
             elif index < len(ORDER):
-                dots.append(_text(x, y, label.text, anchor="middle", size="11", css="matrix-number"))
+                dots.append(_text(x, y, label.text, anchor="middle", size="12", css="matrix-number"))
     key = uuid.uuid4().hex[:10]
     tree.set("role", "img")
     tree.set("aria-labelledby", f"t{key} d{key}")

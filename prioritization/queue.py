@@ -339,6 +339,14 @@ def _order(sort: str) -> list:
 # ---------------------------------------------------------------------------------------------- the queue
 
 
+@dataclass(frozen=True)
+class Matrix:
+    """The impact/effort matrix of a queue: cards per quadrant (and "unplaced"), and the ids it draws."""
+
+    counts: dict[str, int]
+    ids: list[int]
+
+
 @dataclass
 class Queue:
     """The queue for one reader. `ranked`: the filtered cards in the queue's order, narrow (ids and what the
@@ -381,31 +389,33 @@ class Queue:
         by_id = {card.pk: card for card in found}
         return [by_id[pk] for pk in ids if pk in by_id]
 
-    def matrix_counts(self) -> dict[str, int]:
-        """How many of the filtered cards fall in each quadrant, and how many cannot be placed (no impact or
-        effort yet): {Quadrant.*: n, "unplaced": n}. One query."""
-        return self.ranked.order_by().aggregate(
-            **{
-                key: Count("pk", filter=Q(quadrant=key))
-                for key in (Quadrant.QUICK_WINS, Quadrant.BIG_BETS, Quadrant.FILL_INS, Quadrant.MONEY_PITS)
-            },
-            unplaced=Count("pk", filter=Q(quadrant__isnull=True)),
-        )
-
-    def matrix_top(self, per_quadrant: int) -> list[int]:
-        """The ids of the first `per_quadrant` cards of each quadrant in the queue's order (cards without
-        impact or effort left out), quadrant by quadrant (quick wins, big bets, fill-ins, money pits). One
-        query: a row number per quadrant (a window), whatever the number of cards."""
-        order = self.ranked.query.order_by
-        ranked = self.ranked.filter(quadrant__isnull=False).annotate(
-            quadrant_rank=Window(RowNumber(), partition_by=F("quadrant"), order_by=_order_expressions(order))
+    def matrix(self, per_quadrant: int) -> Matrix:
+        """How many of the filtered cards fall in each quadrant and how many cannot be placed (no impact or
+        effort yet), and the ids of the first `per_quadrant` cards of each quadrant in the queue's order,
+        quadrant by quadrant (quick wins, big bets, fill-ins, money pits). One query, one pass over the
+        cards: a row number and a count per quadrant (windows), whatever the number of cards."""
+        order = _order_expressions(self.ranked.query.order_by)
+        ranked = self.ranked.annotate(
+            quadrant_rank=Window(RowNumber(), partition_by=F("quadrant"), order_by=order),
+            quadrant_count=Window(Count("pk"), partition_by=F("quadrant")),
         )
         rows = list(
-            ranked.filter(quadrant_rank__lte=per_quadrant).values_list("pk", "quadrant", "quadrant_rank")
+            ranked.filter(quadrant_rank__lte=max(1, per_quadrant)).values_list(
+                "pk", "quadrant", "quadrant_rank", "quadrant_count"
+            )
         )
+        counts = {key: 0 for key, _label in QUADRANTS} | {"unplaced": 0}
+        for _pk, quadrant, _rank, count in rows:
+            counts[quadrant or "unplaced"] = count
         position = {key: n for n, (key, _label) in enumerate(QUADRANTS)}
-        rows.sort(key=lambda row: (position[row[1]], row[2]))
-        return [pk for pk, _quadrant, _rank in rows]
+        placed = sorted(
+            (row for row in rows if row[1] is not None), key=lambda row: (position[row[1]], row[2])
+        )
+        return Matrix(counts=counts, ids=[row[0] for row in placed if row[2] <= per_quadrant])
+
+    def matrix_counts(self) -> dict[str, int]:
+        """Cards per quadrant and unplaced ones: {Quadrant.*: n, "unplaced": n} (`matrix`'s one query)."""
+        return self.matrix(0).counts
 
     def export_rows(self) -> QuerySet:
         """What the CSV export writes, every card in the queue's order, as dicts (EXPORT_FIELDS): the card,
@@ -589,6 +599,7 @@ __all__ = [
     "KINDS",
     "LEVELS",
     "QUADRANTS",
+    "Matrix",
     "SORTS",
     "STAGES",
     "STATUSES",

@@ -80,10 +80,14 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, data=None, *, scope: Scope):
         super().__init__(data)
-        indent = "\u2003"  # an em space per level: the hierarchy reads in the list of journeys
         self.fields["journey"].choices = [
             ("", "Every journey"),
-            *((str(j.id), f"{indent * j.depth}{j.title}") for j in scope.journeys),
+            *((str(j.id), j.title) for j in scope.journeys),
+        ]
+        # What the template draws the journey picker from (by hand: there may be a thousand), an em space
+        # per level of the hierarchy.
+        self.journey_choices = [
+            {"id": j.id, "title": j.title, "indent": range(j.depth)} for j in scope.journeys
         ]
         self.fields["owner"].choices = [("", "Any owner"), *((str(pk), name) for pk, name in scope.owners)]
         self.fields["tag"].choices = [("", "Any tag"), *((tag, tag) for tag in scope.tags)]
@@ -176,8 +180,8 @@ def queue_matrix(request):
         return _no_workspace(request, "prioritization/queue.html")
     context = _context(request, workspace, "matrix")
     found = context["queue"]
-    counts = found.matrix_counts()
-    top = found.rows(found.matrix_top(MATRIX_PER_QUADRANT))
+    matrix = found.matrix(MATRIX_PER_QUADRANT)
+    counts, top = matrix.counts, found.rows(matrix.ids)
     points = [
         charts.Point(n, card.quadrant, card.score.impact, card.score.effort, card.evidence_count)
         for n, card in enumerate(top, start=1)
