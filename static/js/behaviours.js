@@ -6,6 +6,12 @@
 //   [data-reveal-on-swap]       shows itself (and focuses its [data-focus-on-reveal]) after HTMX swaps
 //                               content into it while it is hidden.
 //   [data-close-panel]          a button that hides the closest [data-panel].
+//   [data-undo-shortcut]        the "Undo" control of an undo notice (a button or a form's submit button):
+//                               Ctrl+Z (Cmd+Z on a Mac) presses the newest one on the page, unless the
+//                               person is typing in a field; its notice ([data-undo-notice]) is hidden at
+//                               once, so a second Ctrl+Z cannot undo twice. A page
+//                               with its own undo (the map editor, editor.js) has no such control: its
+//                               Ctrl+Z is its own, and the key is left to it (defaultPrevented).
 (function () {
   "use strict";
 
@@ -28,5 +34,28 @@
     if (!button) return;
     var panel = button.closest("[data-panel]");
     if (panel) panel.hidden = true;
+  });
+
+  function typing(element) {
+    if (!element || !element.closest) return false;
+    if (element.isContentEditable) return true;
+    return !!element.closest("input, textarea, select, [contenteditable]:not([contenteditable='false'])");
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.altKey || event.shiftKey || !(event.ctrlKey || event.metaKey)) return;
+    if (event.key !== "z" && event.key !== "Z") return;
+    if (typing(event.target)) return; // the field's own undo of what was typed
+    var controls = Array.prototype.filter.call(
+      document.querySelectorAll("[data-undo-shortcut]"),
+      function (control) { return !control.disabled && control.getClientRects().length > 0; }
+    );
+    var control = controls[controls.length - 1];
+    if (!control) return;
+    event.preventDefault();
+    control.disabled = true; // one undo per notice, however fast the keys repeat
+    var notice = control.closest("[data-undo-notice]");
+    if (control.form) control.form.requestSubmit(); else control.click();
+    if (notice) notice.hidden = true; // hidden, not removed: a form taken out of the page may not submit
   });
 })();

@@ -227,7 +227,12 @@ def test_deleting_evidence_from_its_page_offers_undo_on_the_page_it_lands_on(cli
     undo = reverse("research:trash_restore", args=[item.pk])
     assert "Evidence “I gave up when the setup asked for my tax number.” deleted." in page
     assert page.count(f'action="{undo}"') == 2  # the notice's Undo and Recently deleted's Put back
-    assert '<button class="btn btn--sm" type="submit">Undo</button>' in page  # a button: keyboard reachable
+    # A button (keyboard reachable) that Ctrl/Cmd+Z presses too (static/js/behaviours.js), and says so.
+    assert (
+        '<button class="btn btn--sm" type="submit" data-undo-shortcut aria-keyshortcuts="Control+Z Meta+Z">'
+        "Undo</button>" in page
+    )
+    assert '<span class="rs-undo__keys"> (Ctrl+Z or ⌘Z)</span>' in page
     # Once: a reload keeps Recently deleted, not the notice.
     assert client.get(response.url).content.decode().count(f'action="{undo}"') == 1
     back = client.post(undo)
