@@ -29,6 +29,10 @@ app.conf.beat_scheduler = "config.celery:BeatScheduler"
 app.conf.beat_schedule = {
     # Uploaded files of imports nobody finished (core/imports.py): deleted after a week.
     "purge-unfinished-imports": {"task": "core.purge_imports", "schedule": 24 * 60 * 60},
+    # Undo's trash (TRASH_RETENTION_DAYS): map elements (journeys/services/trash.py), evidence and studies
+    # (research/services/trash.py) deleted longer ago are purged for good.
+    "purge-map-trash": {"task": "journeys.purge_trash", "schedule": 24 * 60 * 60},
+    "purge-research-trash": {"task": "research.purge_trash", "schedule": 24 * 60 * 60},
     # Outbound webhook deliveries that are due and pending (prioritization/webhooks.py): re-queued every
     # minute: a task the broker dropped or a worker that died mid-attempt delays a delivery, never loses it.
     "requeue-webhook-deliveries": {"task": "prioritization.requeue_webhook_deliveries", "schedule": 60},

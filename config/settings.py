@@ -340,6 +340,13 @@ if not 0 <= METRICS_SHIFT_SCAN_HOUR <= 23:
         f"METRICS_SHIFT_SCAN_HOUR must be an hour from 0 to 23 (got {METRICS_SHIFT_SCAN_HOUR})."
     )
 
+# Undo: deleted map elements (each map's "Recently deleted") and deleted evidence and studies (research's)
+# are kept this many days after the delete, then purged for good by daily tasks (journeys.purge_trash,
+# research.purge_trash). The pages say how long.
+TRASH_RETENTION_DAYS = env.int("TRASH_RETENTION_DAYS", default=30)
+if TRASH_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(f"TRASH_RETENTION_DAYS must be 1 or more (got {TRASH_RETENTION_DAYS}).")
+
 # Outbound webhooks (prioritization/webhooks.py): retries with exponential backoff, base × 2^(n − 1) seconds
 # capped at the max, up to WEBHOOK_MAX_ATTEMPTS attempts; each request's timeout.
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=15)

@@ -14,6 +14,7 @@ from .models import (
     Stage,
     Step,
     TrashedItem,
+    WaitingRow,
 )
 
 
@@ -79,6 +80,14 @@ class TrashedItemAdmin(admin.ModelAdmin):
     list_select_related = ["journey", "deleted_by"]
     raw_id_fields = ["journey", "deleted_by"]
     exclude = ["payload"]
+
+
+@admin.register(WaitingRow)
+class WaitingRowAdmin(admin.ModelAdmin):
+    list_display = ["model", "journey", "created_at"]
+    list_filter = ["model"]
+    list_select_related = ["journey"]
+    raw_id_fields = ["journey"]
 
 
 @admin.register(Comment)

@@ -454,6 +454,25 @@ class TrashedItem(models.Model):
         return f"{self.kind} “{self.title}”"
 
 
+class WaitingRow(models.Model):
+    """A row attached to a map element (an evidence link, a score…) that an undo could not put back because
+    something else it points at was still deleted (the evidence, another card): kept whole, by model label,
+    and put back when everything it points at is back (journeys/attachments.py, services/waiting.py).
+    Purged with the trash, after TRASH_RETENTION_DAYS."""
+
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="waiting_rows")
+    model = models.CharField(max_length=100)  # the row's model label, e.g. "research.EvidenceLink"
+    row = models.JSONField()  # every concrete column by attname, as journeys/services/rows.py keeps them
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["journey", "model"]), models.Index(fields=["model", "created_at"])]
+
+    def __str__(self):
+        return f"{self.model} row waiting on journey {self.journey_id}"
+
+
 class Comment(models.Model):
     """A comment on a card; replies point at the thread's first comment; mentions are stored."""
 

@@ -67,6 +67,7 @@ GENERATED = {
     "journeys.Activity.summary": "written by the service (quoted text shortened with …)",
     "journeys.TrashedItem.kind": "set by the service",
     "journeys.TrashedItem.title": "copied from the deleted element (shortened with …)",
+    "journeys.WaitingRow.model": "the waiting row's model label, set by the service",
     "research.ResearchTrash.title": "copied from the deleted evidence or study (shortened with …)",
     "core.ImportJob.kind": "the importer's name, set by code",
     "core.ImportJob.filename": "the uploaded file's name (shortened with … past the limit)",

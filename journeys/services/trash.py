@@ -12,28 +12,31 @@ end when they are fewer now). When the stage of a step, or the lane or step of a
 deleted too, the restore is refused with a message naming it (put that back first: undoing in reverse
 order always works). Cards under a restored step or lane whose other parent is gone for good are left out.
 Rows attached to what comes back return when what they point at is there; a reference to a person who has
-left since is cleared (SET_NULL columns), a row that cannot exist without what is gone stays out.
+left since is cleared (SET_NULL columns). A row that cannot exist without something deleted too waits for
+it when that has an undo of its own (another element; an upper app's evidence, journeys/attachments.py):
+an evidence link whose evidence was deleted after the card comes back when both are back, whichever undo
+comes last (waiting.py). A row pointing at what is gone for good (a person's mention) stays out.
 
 A version restore (versioning.py) keeps through the same machinery: what the version lacks goes to the
 trash as one item of kind RESTORE, and what the version has but the map lacks comes back from the trash
-(`trash_held` / `rows_put_back` / `trash_consume`), so a restore and its undo lose nothing.
+(`trash_held` / `rows_return` / `trash_consume`), so a restore and its undo lose nothing.
+
+Items are kept TRASH_RETENTION_DAYS (settings; 30 by default) after the delete, then purged for good by a
+daily task (`trash_purge`, journeys.purge_trash), put back or not.
 """
 
 import datetime
 import json
 import operator
-import uuid
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import reduce
 
-from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Func, IntegerField, Q, Value
 from django.http import Http404
 from django.utils import timezone
-from django.utils.duration import duration_iso_string
 
 from accounts.models import User
 from core.text import shorten
@@ -41,6 +44,8 @@ from core.text import shorten
 from .. import access
 from ..models import Card, Comment, Journey, Lane, Stage, Step, TrashedItem
 from .changes import lock_journey, record_change
+from .rows import collect, instances, model_of, rows_return, settle_references
+from .waiting import restorable, waiting_keep, waiting_lock, waiting_purge, waiting_return
 
 PAYLOAD_SCHEMA = 2
 KINDS = ("stage", "step", "lane", "card")  # parents before children
@@ -49,72 +54,7 @@ PLURAL = {"stage": "stages", "step": "steps", "lane": "lanes", "card": "cards"}
 ELEMENT = {"stage": Stage, "step": Step, "lane": Lane, "card": Card}
 KIND_OF = {model: kind for kind, model in ELEMENT.items()}
 TITLE_MAX = TrashedItem._meta.get_field("title").max_length
-
-
-# ---------------------------------------------------------------------------------------------- rows
-
-
-def json_safe(value):
-    """A column value as JSON that `Field.to_python` reads back exactly (datetimes keep microseconds)."""
-    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, datetime.timedelta):
-        return duration_iso_string(value)
-    if isinstance(value, Decimal | uuid.UUID):
-        return str(value)
-    return value
-
-
-def rows_of(model, queryset) -> list[dict]:
-    """Every concrete column of the rows, by attname (`card_id`), as JSON-safe values."""
-    names = [f.attname for f in model._meta.concrete_fields]
-    return [{k: json_safe(v) for k, v in row.items()} for row in queryset.values(*names)]
-
-
-def instances(model, rows: list[dict]) -> list:
-    """Unsaved model instances from kept rows (values parsed back by each field)."""
-    fields = {f.attname: f for f in model._meta.concrete_fields}
-    return [model(**{k: fields[k].to_python(v) for k, v in row.items() if k in fields}) for row in rows]
-
-
-def cascade_relations(model) -> list:
-    """The relations whose rows a delete of `model` rows takes with it: reverse foreign keys and one-to-ones
-    with on_delete=CASCADE, of every installed app, hidden ones included (many-to-many tables)."""
-    return [
-        rel
-        for rel in model._meta.get_fields(include_hidden=True)
-        if rel.auto_created
-        and not rel.concrete
-        and (rel.one_to_many or rel.one_to_one)
-        and rel.on_delete is models.CASCADE
-    ]
-
-
-def collect(seeds: dict) -> dict:
-    """Every row that deleting `seeds` ({model: ids}) takes with it, the seeds included: {model: {pk: row}}.
-    One query per seed model and per relation followed at each depth, whatever the number of rows."""
-    found, frontier = {}, {}
-
-    def add(model, rows):
-        have, pk = found.setdefault(model, {}), model._meta.pk.attname
-        new = [row for row in rows if row[pk] not in have]
-        for row in new:
-            have[row[pk]] = row
-        if new:
-            frontier.setdefault(model, []).extend(new)
-
-    for model, ids in seeds.items():
-        if ids:
-            add(model, rows_of(model, model._base_manager.filter(pk__in=ids).order_by("pk")))
-    while frontier:
-        current, frontier = frontier, {}
-        for model, rows in current.items():
-            for rel in cascade_relations(model):
-                child, link = rel.related_model, rel.field
-                keys = {row[link.target_field.attname] for row in rows}
-                queryset = child._base_manager.filter(**{f"{link.attname}__in": keys}).order_by("pk")
-                add(child, rows_of(child, queryset))
-    return found
+PURGE_TASK = "journeys.purge_trash"
 
 
 def _payload(found: dict) -> dict:
@@ -251,8 +191,8 @@ def trash_held(*, journey: Journey, wanted: dict) -> Held:
 
 
 def trash_consume(*, held: Held, elements: dict, rows: dict) -> None:
-    """Take what a version restore brought back ({kind: ids}, {label: pks}) out of the items holding it; an
-    item with no element left is put back (one query)."""
+    """Take what a version restore brought back ({kind: ids}, {label: pks}: put back, or waiting now) out of
+    the items holding it; an item with no element left is put back (one query)."""
     now = timezone.now()
     for item in held.items:
         payload = item.payload
@@ -261,7 +201,7 @@ def trash_consume(*, held: Held, elements: dict, rows: dict) -> None:
                 r for r in payload[PLURAL[kind]] if r["id"] not in elements.get(kind, ())
             ]
         for label, kept in payload["rows"].items():
-            model = _model(label)
+            model = model_of(label)
             back = rows.get(label, set())
             if model is not None and back:
                 pk = model._meta.pk.attname
@@ -276,105 +216,11 @@ def _by_pk(rows: dict) -> dict:
     """Kept rows {label: [row]} keyed by their primary key: {label: {pk: row}}."""
     out = {}
     for label, kept in rows.items():
-        model = _model(label)
+        model = model_of(label)
         if model is not None:
             pk = model._meta.pk.attname
             out[label] = {row.get(pk, ("new", index)): row for index, row in enumerate(kept)}
     return out
-
-
-def _model(label: str):
-    try:
-        return apps.get_model(label)
-    except LookupError:  # an app removed since: its rows cannot come back
-        return None
-
-
-# ---------------------------------------------------------------------------------------------- references
-
-
-def settle_references(candidates: dict, known: dict) -> dict:
-    """Of rows about to be put back ({model: [instances]}), those whose references hold: a foreign key must
-    point at a row that is there (in the database, among the candidates, or in `known` {model: ids}). A
-    dangling SET_NULL (SET_DEFAULT) column is cleared (reset); a row that cannot exist without its target
-    stays out, and so do the rows pointing at it. One query per model pointed at outside `known`."""
-    links = [
-        (model, f)
-        for model in candidates
-        for f in model._meta.concrete_fields
-        if f.is_relation and (f.many_to_one or f.one_to_one)
-    ]
-    alive = {model: {obj.pk for obj in objs} for model, objs in candidates.items()}
-    present = {model: set(ids) for model, ids in known.items()}
-    asked = {}
-    for model, f in links:
-        target = f.related_model
-        values = {getattr(obj, f.attname) for obj in candidates[model]} - {None}
-        values -= present.get(target, set()) | alive.get(target, set())
-        if values:
-            asked.setdefault(target, set()).update(values)
-    for target, values in asked.items():
-        found = target._base_manager.filter(pk__in=values).values_list("pk", flat=True)
-        present.setdefault(target, set()).update(found)
-    kept = {model: list(objs) for model, objs in candidates.items()}
-    changed = True
-    while changed:
-        changed = False
-        for model, f in links:
-            target, on_delete = f.related_model, f.remote_field.on_delete
-            there = present.get(target, set()) | alive.get(target, set())
-            for obj in list(kept[model]):
-                value = getattr(obj, f.attname)
-                if value is None or value in there:
-                    continue
-                if on_delete is models.SET_NULL and f.null:
-                    setattr(obj, f.attname, None)
-                elif on_delete is models.SET_DEFAULT:
-                    setattr(obj, f.attname, f.get_default())
-                else:
-                    kept[model].remove(obj)
-                    alive[model].discard(obj.pk)
-                    changed = True
-    return kept
-
-
-def _dependency_order(models_: list) -> list:
-    """Models ordered so that one comes after those it points at (self-references aside)."""
-    ordered, left = [], list(models_)
-    while left:
-        for model in left:
-            targets = {f.related_model for f in model._meta.concrete_fields if f.is_relation} - {model}
-            if not targets & (set(left) - {model}):
-                ordered.append(model)
-                left.remove(model)
-                break
-        else:  # a cycle between models: foreign keys are checked at commit anyway
-            ordered.extend(left)
-            break
-    return ordered
-
-
-def rows_put_back(*, rows: dict, known: dict) -> dict:
-    """Put back kept rows attached to elements ({label: {pk: row}}) whose references hold once the elements
-    are back (`known` {model: ids} of what is on the map); rows already there are left as they are.
-    Returns {label: pks put back}. A constant number of queries per model, whatever the number of rows."""
-    candidates = {}
-    for label, kept in rows.items():
-        model = _model(label)
-        if model is not None and kept:
-            candidates[model] = instances(model, list(kept.values()))
-    for model, objs in candidates.items():
-        ids = [obj.pk for obj in objs if obj.pk is not None]
-        there = set(model._base_manager.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
-        candidates[model] = [obj for obj in objs if obj.pk is None or obj.pk not in there]
-    kept = settle_references(candidates, known)
-    back = {}
-    for model in _dependency_order(list(kept)):
-        objs = sorted(kept[model], key=lambda o: (o.pk is None, o.pk or 0))
-        if objs:
-            model._base_manager.bulk_create(objs)
-            back[model._meta.label] = {obj.pk for obj in objs}
-    return back
 
 
 # ---------------------------------------------------------------------------------------------- putting back
@@ -385,6 +231,25 @@ def _item_journey_id(item_id) -> int:
     if journey_id is None:
         raise Http404("No such deleted item.")
     return journey_id
+
+
+def rows_back(*, journey: Journey, rows: dict, known: dict) -> tuple[dict, dict]:
+    """Put back kept rows attached to elements now on the journey's map ({label: {pk: row}}; `known` {model:
+    ids} on the map), then the rows waiting on the journey whose references now hold. Returns ({label: pks
+    put back}, {label: pks waiting now}): a kept row missing only what may come back (an element in a trash
+    item, evidence in research's) waits for it; the caller takes both out of the items that held them. A
+    constant number of queries."""
+    returned = rows_return(rows=rows, known=known, restorable=restorable())
+    again = waiting_return(journey=journey, known=known)
+    waiting_keep(journey_id=journey.pk, rows=returned.waiting)
+    back = {label: set(pks) for label, pks in returned.back.items()}
+    for label, pks in again.back.items():
+        back.setdefault(label, set()).update(pks)
+    waiting = {}
+    for label, kept in returned.waiting.items():
+        pk = model_of(label)._meta.pk.attname  # rows_return returns rows of installed models only
+        waiting[label] = {row[pk] for row in kept}
+    return back, waiting
 
 
 def _element_name(item: TrashedItem, kind: str, pk: int) -> str:
@@ -431,7 +296,9 @@ def trash_restore(*, item_id: int, by: User):
     """Put a deleted stage, step, lane or card back where it was, with what was under and attached to it
     (editors); an item of kind RESTORE puts back everything that version restore removed. Returns the
     (first) element put back."""
-    journey = lock_journey(_item_journey_id(item_id), by, access.EDIT)
+    journey_id = _item_journey_id(item_id)
+    waiting_lock(journey_id=journey_id)  # before the journey's lock, like every undo (waiting.py)
+    journey = lock_journey(journey_id, by, access.EDIT)
     item = TrashedItem.objects.select_for_update().get(pk=item_id)
     label = "what a restore removed" if item.kind == RESTORE else f"the {item.kind} “{item.title}”"
     if item.restored_at is not None:
@@ -516,7 +383,7 @@ def trash_restore(*, item_id: int, by: User):
         _place_back(journey, kind, objs)
         ELEMENT[kind].objects.bulk_create(objs)
     known = {Journey: {journey.pk}, **{ELEMENT[k]: back_ids[k] | live.get(k, set()) for k in KINDS}}
-    rows_put_back(rows=_by_pk(payload["rows"]), known=known)
+    rows_back(journey=journey, rows=_by_pk(payload["rows"]), known=known)
 
     item.restored_at = timezone.now()
     item.save(update_fields=["restored_at"])
@@ -532,3 +399,16 @@ def trash_restore(*, item_id: int, by: User):
         summary = f"put back the deleted {item.kind} “{item.title}”{with_cards}"
     record_change(journey, by, "restored", first, summary)
     return first
+
+
+# ---------------------------------------------------------------------------------------------- retention
+
+
+def trash_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete trash items deleted more than TRASH_RETENTION_DAYS ago, put back or not, and the rows that
+    waited as long for what they point at (journeys.purge_trash, daily; a second run finds nothing).
+    Returns how many items went."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.TRASH_RETENTION_DAYS)
+    deleted, _ = TrashedItem.objects.filter(deleted_at__lt=cutoff).delete()
+    waiting_purge(now=now)
+    return deleted

@@ -32,8 +32,9 @@ from core.text import is_blank, shorten, too_long_message
 from .. import access
 from ..models import Card, Journey, Lane, MapVersion, Stage, Step
 from ..selectors import MapData
-from . import trash
+from . import trash, waiting
 from .changes import AUTO_VERSION_EVERY, lock_journey, note_activity, record_change
+from .rows import instances, json_safe, settle_references
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def version_snapshot(journey: Journey | int) -> dict:
     for kind in KINDS:
         rows = MODEL[kind].objects.filter(journey_id=journey_id).order_by(*order[kind])
         snapshot[PLURAL[kind]] = [
-            {name: trash.json_safe(value) for name, value in row.items()}
+            {name: json_safe(value) for name, value in row.items()}
             for row in rows.values(*SNAPSHOT_FIELDS[kind])
         ]
     return snapshot
@@ -425,7 +426,7 @@ def _apply_snapshot(journey: Journey, target: dict, current: dict, by: User, ver
             row = held.elements[kind].get(pk) if pk not in taken else None
             if row is not None:
                 # Back from the trash as it was kept (id, history, version), then as the snapshot has it.
-                obj = trash.instances(model, [row])[0]
+                obj = instances(model, [row])[0]
                 differs = [n for n, value in values.items() if n != "position" and getattr(obj, n) != value]
                 for name, value in values.items():
                     setattr(obj, name, value)
@@ -445,7 +446,7 @@ def _apply_snapshot(journey: Journey, target: dict, current: dict, by: User, ver
         if kept:
             # People who have left since are cleared from the kept rows (their SET_NULL columns).
             known = {Journey: {journey.pk}, **{MODEL[k]: set(ids[k].values()) for k in ids}}
-            settled = {id(o) for o in trash.settle_references({model: kept}, known)[model]}
+            settled = {id(o) for o in settle_references({model: kept}, known)[model]}
             dropped = {id(o) for o in kept} - settled  # a row that cannot exist without what is gone
             to_create = [(pk, o) for pk, o in to_create if id(o) not in dropped]
             brought[kind] = {o.pk for o in kept if id(o) in settled}
@@ -458,11 +459,13 @@ def _apply_snapshot(journey: Journey, target: dict, current: dict, by: User, ver
         applied.from_trash += len(brought[kind])
         applied.created += len(to_create) - len(brought[kind])
         applied.updated += len(to_update)
-    # What was attached to the elements back from the trash (comments, mentions, other apps' rows).
+    # What was attached to the elements back from the trash (comments, mentions, other apps' rows), and the
+    # rows that waited on this map for what they point at (trash.rows_back; both kinds of undo run it).
+    known = {Journey: {journey.pk}, **{MODEL[kind]: set(ids[kind].values()) for kind in KINDS}}
+    back, waiting_now = trash.rows_back(journey=journey, rows=held.rows, known=known)
     if held.items:
-        known = {Journey: {journey.pk}, **{MODEL[kind]: set(ids[kind].values()) for kind in KINDS}}
-        rows_back = trash.rows_put_back(rows=held.rows, known=known)
-        trash.trash_consume(held=held, elements=brought, rows=rows_back)
+        taken = {k: back.get(k, set()) | waiting_now.get(k, set()) for k in {*back, *waiting_now}}
+        trash.trash_consume(held=held, elements=brought, rows=taken)
     # What the snapshot lacks goes to the trash, with what is attached to it, as one item.
     gone = {kind: set(existing[kind]) - set(ids[kind].values()) for kind in KINDS}
     if any(gone.values()):
@@ -485,7 +488,9 @@ def version_restore(*, version_id: int, by: User) -> MapVersion:
     """Make the map equal to a version as a new change (editors), losing nothing: what the version lacks goes
     to the trash with what is attached to it. The map as it was is first kept as an automatic "before
     restore" version, which is returned: restoring it undoes this restore."""
-    journey = lock_journey(_version_journey_id(version_id), by, access.EDIT)
+    journey_id = _version_journey_id(version_id)
+    waiting.waiting_lock(journey_id=journey_id)  # before the journey's lock, like every undo (waiting.py)
+    journey = lock_journey(journey_id, by, access.EDIT)
     version = MapVersion.objects.get(pk=version_id)
     if version.snapshot.get("schema") != SNAPSHOT_SCHEMA:
         raise ValidationError({"version": "This version was saved in a format this server cannot restore."})

@@ -9,6 +9,7 @@ this person typed, with a one-click reapply). Every response carries the journey
 `editor:saved` client event, so the live client (static/js/live.js) does not fetch what is already shown.
 """
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -801,7 +802,8 @@ def trash_list(request, pk):
     items = list(trash.trash_list(journey=journey, limit=TRASH_LIMIT))
     for item in items:
         item.restore_url = _restore_url(item)
-    return render(request, "journeys/editor/_trash.html", {"journey": journey, "items": items})
+    context = {"journey": journey, "items": items, "trash_days": settings.TRASH_RETENTION_DAYS}
+    return render(request, "journeys/editor/_trash.html", context)
 
 
 @login_required

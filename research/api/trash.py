@@ -38,9 +38,14 @@ class RestoredOut(serializers.Serializer):
     study = serializers.IntegerField(allow_null=True, help_text="The study put back (a study's item).")
     evidence = serializers.ListField(child=serializers.IntegerField(), help_text="Evidence ids put back.")
     links = serializers.IntegerField(help_text="How many links to cards, steps and stages came back.")
+    waiting = serializers.IntegerField(
+        help_text="How many links wait for their card, step or stage, deleted since: they come back when "
+        "it is put back (the map's undo or a version restore)."
+    )
     left_out = serializers.ListField(
         child=serializers.CharField(),
-        help_text="What could not come back (links whose card, step or stage was deleted since).",
+        help_text="Lines saying what did not come back now: links waiting for their deleted card, step or "
+        "stage, links on a journey deleted since (those are gone).",
     )
 
 
@@ -71,7 +76,9 @@ class ResearchTrashListApi(generics.ListAPIView):
         summary="Put deleted evidence or a study back",
         description=(
             "Back as it was: same ids, versions, who/when, tags, and links to cards, steps and stages that "
-            "still exist (each journey records their return). Admins and editors; links need edit on their "
+            "exist (each journey records their return); a link whose element is deleted waits for it and "
+            "comes back with its undo. Kept TRASH_RETENTION_DAYS (30 by default) after the delete. Admins "
+            "and editors; links need edit on their "
             "journeys (403 naming the journey, or saying it is one you cannot see). 400 on `item` when it "
             "was put back already, on `study` when its study is deleted too, on `external_id` when an item "
             "added since holds the same external id; nothing changes then."
@@ -95,6 +102,7 @@ class ResearchTrashRestoreApi(APIView):
                     "study": restored.study.pk if restored.study else None,
                     "evidence": restored.evidence_ids,
                     "links": restored.links,
+                    "waiting": restored.waiting,
                     "left_out": restored.left_out,
                 }
             ).data

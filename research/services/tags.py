@@ -9,7 +9,7 @@ from accounts.models import User
 from core.text import has_line_break, is_blank, strip_invisible
 
 from .. import access
-from ..models import MAX_TAGS, Evidence, Study, Tag
+from ..models import MAX_TAGS, Evidence, ResearchTrash, Study, Tag
 
 
 def clean_names(names, field: str = "tags") -> list[str]:
@@ -100,8 +100,40 @@ def tag_merge(*, tag_id: int, into_id: int, by: User) -> Tag:
         through.objects.bulk_create(
             [through(**{owner: pk, "tag_id": into.pk}) for pk in moving.values_list(owner, flat=True)]
         )
+    old_id = tag.pk
     tag.delete()  # its remaining through rows (duplicates of `into`'s) go with it
+    _trash_follows_merge(workspace_id=tag.workspace_id, old_id=old_id, into=into)
     return into
+
+
+def _trash_follows_merge(*, workspace_id: int, old_id: int, into: Tag) -> None:
+    """Deleted evidence and studies (research's trash, not yet put back) that had the merged tag get the tag
+    it was merged into when put back, once each, like those on the pages (two queries)."""
+    items = list(
+        ResearchTrash.objects.select_for_update()
+        .filter(workspace_id=workspace_id, restored_at__isnull=True, payload__tags__has_key=str(old_id))
+        .only("pk", "payload")
+    )
+    labels = (Study.tags.through._meta.label, Evidence.tags.through._meta.label)
+    for item in items:
+        payload = item.payload
+        for label, owner in zip(labels, ("study_id", "evidence_id"), strict=True):
+            rows = payload.get("rows", {}).get(label, [])
+            have = {row[owner] for row in rows if row["tag_id"] == into.pk}
+            kept = []
+            for row in rows:
+                if row["tag_id"] == old_id:
+                    if row[owner] in have:
+                        continue  # it had both: once is enough
+                    row = {**row, "tag_id": into.pk}
+                    have.add(row[owner])
+                kept.append(row)
+            if rows:
+                payload["rows"][label] = kept
+        payload["tags"].pop(str(old_id), None)
+        payload["tags"][str(into.pk)] = into.name
+    if items:
+        ResearchTrash.objects.bulk_update(items, ["payload"])
 
 
 @transaction.atomic

@@ -13,16 +13,24 @@ created_at/created_by, updated_at/updated_by, versions — or nothing does, with
   study back first); an external id taken again since by a new item (field `external_id`);
 - a link on a journey the restorer may not edit: refused (403) naming that journey when they can see it,
   "a journey you cannot see" otherwise (who may delete may undo, but a link is a change to its map);
-- a link whose card, step or stage (or journey) was deleted since is **not** put back and is reported
-  (`Restored.left_out`); the item is then closed. Deleting a card *before* the evidence keeps its links
-  in the map's trash instead (journeys), and undoing the card after this restore brings them back.
+- a link whose card, step or stage was deleted since waits for it (journeys/attachments.py): it comes back
+  when that element is put back (the map's undo or a version restore); a link on a journey deleted since
+  is dropped. Both are reported (`Restored.left_out`); the item is then closed. The other way round too:
+  a link the map's undo could not put back because its evidence was deleted waited on the map, and comes
+  back here with the evidence. So every link returns once both its ends are back, whichever order the
+  deletes and undos happened in, and never twice (same ids).
+
+Items are kept TRASH_RETENTION_DAYS (settings; 30 by default) after the delete, then purged for good by a
+daily task (`research_trash_purge`, research.purge_trash), put back or not.
 Each journey that gets links back records it in its activity (record_change, one line per journey, like
 the delete). No new ResearchEvent is written: the links are not new research, and the events the
 delete had cleared get their evidence back, so governance sees what it saw before the delete.
 """
 
+import datetime
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -34,7 +42,8 @@ from core.text import shorten
 from journeys.access import EDIT
 from journeys.models import Card, Journey, Stage, Step
 from journeys.services.changes import lock_journey, record_change
-from journeys.services.trash import collect, instances, rows_put_back, settle_references
+from journeys.services.rows import collect, instances, rows_put_back, settle_references
+from journeys.services.waiting import waiting_keep, waiting_lock, waiting_take
 
 from .. import access
 from ..models import Evidence, EvidenceLink, ResearchEvent, ResearchTrash, Study, Tag
@@ -46,17 +55,19 @@ STUDY, EVIDENCE, LINK = Study._meta.label, Evidence._meta.label, EvidenceLink._m
 STUDY_TAGS, EVIDENCE_TAGS = Study.tags.through._meta.label, Evidence.tags.through._meta.label
 TARGETS = {"card_id": Card, "step_id": Step, "stage_id": Stage}
 RECENT = 20  # the "Recently deleted" list's length
+PURGE_TASK = "research.purge_trash"
 
 
 @dataclass
 class Restored:
     """What a restore put back: the item, the study (or None), the evidence ids, how many links came back,
-    and lines saying what stayed out (links whose element is gone)."""
+    how many wait for their deleted card, step or stage, and lines saying what did not come back."""
 
     item: ResearchTrash
     study: Study | None = None
     evidence_ids: list = field(default_factory=list)
     links: int = 0
+    waiting: int = 0
     left_out: list = field(default_factory=list)
 
 
@@ -181,26 +192,38 @@ def _check_external_ids(evidence: list) -> None:
         )
 
 
-def _links_back(item: ResearchTrash, by: User, rows: list[dict]):
-    """The kept links that can come back (their journey and element are there), the journeys they are on
-    locked with edit checked, and lines for those that cannot. PermissionDenied names a journey the
-    restorer may see but not edit, and says "a journey you cannot see" for the others."""
+def _links_back(by: User, rows: list[dict]):
+    """Of kept links (rows): those that come back (their element is there), with the journeys they are on
+    locked and edit checked; those that wait (their card, step or stage is deleted), as rows by journey, and
+    how many of them are on journeys the restorer can see; and lines saying what did not come back. Every
+    journey concerned is locked (in id order) before its elements are looked at, so a delete or undo on it
+    comes wholly before or after this. PermissionDenied names a journey the restorer may see but not edit,
+    and says "a journey you cannot see" for the others."""
+    rows = list({row["id"]: row for row in rows}.values())  # one link kept twice comes back once
     links = instances(EvidenceLink, rows)
     journey_ids = sorted({link.journey_id for link in links})
-    alive = set(Journey.objects.filter(pk__in=journey_ids).values_list("pk", flat=True))
+    alive = set()
+    if journey_ids:
+        alive = set(
+            Journey.objects.select_for_update(of=("self",))
+            .filter(pk__in=journey_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
     present = {}
     for column, model in TARGETS.items():
         ids = {getattr(link, column) for link in links if link.journey_id in alive} - {None}
         present[column] = set(model.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
-    coming = [
-        link
-        for link in links
-        if link.journey_id in alive
-        and any(getattr(link, c) is not None and getattr(link, c) in present[c] for c in TARGETS)
-    ]
-    gone = len(links) - len(coming)
+    coming, waiting, gone = [], {}, 0
+    for link, row in zip(links, rows, strict=True):
+        if link.journey_id not in alive:
+            gone += 1
+        elif any(getattr(link, c) is not None and getattr(link, c) in present[c] for c in TARGETS):
+            coming.append(link)
+        else:
+            waiting.setdefault(link.journey_id, []).append(row)
     journeys = {}
-    for journey_id in sorted({link.journey_id for link in coming}):  # locked in id order, like the delete
+    for journey_id in sorted({link.journey_id for link in coming}):
         try:
             journeys[journey_id] = lock_journey(journey_id, by, EDIT)
         except Http404:
@@ -215,12 +238,23 @@ def _links_back(item: ResearchTrash, by: User, rows: list[dict]):
                 "who can to put this back."
             ) from None
     left_out = []
+    # Counted on journeys the restorer can see only: a restricted journey's links never show in counts.
+    seen = set()
+    if waiting:
+        seen = set(Journey.objects.visible_to(by).filter(pk__in=list(waiting)).values_list("pk", flat=True))
+    waits = sum(len(kept) for journey_id, kept in waiting.items() if journey_id in seen)
+    if waits:
+        left_out.append(
+            "1 link to a deleted card, step or stage will come back when that is put back."
+            if waits == 1
+            else f"{waits} links to deleted cards, steps or stages will come back when those are put back."
+        )
     if gone:
         left_out.append(
-            f"{gone} link{'s' if gone != 1 else ''} to a card, step or stage deleted since "
+            f"{gone} link{'s' if gone != 1 else ''} to a journey deleted since "
             f"{'were' if gone != 1 else 'was'} not put back."
         )
-    return coming, journeys, left_out
+    return coming, journeys, waiting, waits, left_out
 
 
 @transaction.atomic
@@ -233,6 +267,7 @@ def research_trash_restore(*, item_id: int, by: User) -> Restored:
     edit), ValidationError on `item` (already put back, unreadable), `study` (its study is gone) or
     `external_id` (taken again since). Nothing is written when it raises."""
     item = _item_for(by, item_id)
+    waiting_lock(workspace_id=item.workspace_id)  # before any journey's lock (journeys/services/waiting.py)
     what = "This study" if item.kind == ResearchTrash.Kind.STUDY else "This evidence"
     if item.restored_at is not None:
         raise ValidationError({"item": f"{what} was already put back."})
@@ -248,7 +283,10 @@ def research_trash_restore(*, item_id: int, by: User) -> Restored:
         raise ValidationError({"item": f"{what} is there again already."})
     _check_study(item, evidence)
     _check_external_ids(evidence)
-    links, journeys, left_out = _links_back(item, by, rows.get(LINK, []))
+    # Its own links, and those the map's undo could not put back while this evidence was deleted.
+    waited = waiting_take(model=EvidenceLink, column="evidence_id", values=[e.pk for e in evidence])
+    kept_links = rows.get(LINK, []) + [row for _, row in waited]
+    links, journeys, waiting, waits, left_out = _links_back(by, kept_links)
 
     # People who have left since: their columns (owner, created_by…) are cleared, as SET_NULL would have.
     settled = settle_references(
@@ -272,6 +310,8 @@ def research_trash_restore(*, item_id: int, by: User) -> Restored:
                 EvidenceLink: {link.pk for link in settled[EvidenceLink]},
             },
         )
+    for journey_id, kept in waiting.items():
+        waiting_keep(journey_id=journey_id, rows={LINK: kept})
     _events_back(payload.get("events", []))
     _record(journeys, settled[EvidenceLink], by, item)
 
@@ -282,6 +322,7 @@ def research_trash_restore(*, item_id: int, by: User) -> Restored:
         study=studies[0] if studies else None,
         evidence_ids=[e.pk for e in evidence],
         links=len(settled[EvidenceLink]),
+        waiting=waits,
         left_out=left_out,
     )
 
@@ -343,3 +384,11 @@ def _record(journeys: dict, links: list, by: User, item: ResearchTrash) -> None:
             f"put back {count} evidence link{'s' if count != 1 else ''} ({reason})",
             cells=cells,
         )
+
+
+def research_trash_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete research trash items deleted more than TRASH_RETENTION_DAYS ago, put back or not (the daily
+    research.purge_trash; a second run finds nothing). Returns how many went."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.TRASH_RETENTION_DAYS)
+    deleted, _ = ResearchTrash.objects.filter(deleted_at__lt=cutoff).delete()
+    return deleted

@@ -5,6 +5,7 @@ conflict), delete (kept in the research trash: the page it lands on offers "Undo
 import csv
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -269,4 +270,5 @@ def evidence_delete(request, pk):
             if evidence.study_id:
                 return redirect("research:study", pk=evidence.study_id)
             return redirect("research:evidence")
-    return render(request, "research/evidence_delete.html", {"evidence": evidence, "form": form})
+    context = {"evidence": evidence, "form": form, "trash_days": settings.TRASH_RETENTION_DAYS}
+    return render(request, "research/evidence_delete.html", context)

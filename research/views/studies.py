@@ -2,6 +2,7 @@
 create, edit (a stale form answers with the conflict) and delete (a confirmation saying what goes with it
 and that it can be undone; the studies page then offers "Undo", research/views/trash.py)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -164,4 +165,5 @@ def study_delete(request, pk):
             remember_deleted(request, item)
             return redirect("research:studies")
     links = selectors.study_visible_link_count(user=request.user, study_id=study.pk)
-    return render(request, "research/study_delete.html", {"study": study, "form": form, "links": links})
+    context = {"study": study, "form": form, "links": links, "trash_days": settings.TRASH_RETENTION_DAYS}
+    return render(request, "research/study_delete.html", context)

@@ -4,6 +4,7 @@ on, the "Recently deleted" list of the library and study pages, and "Put back" (
 A delete remembers its trash item in the session (`remember_deleted`); the landing page shows the notice
 when that item is among the recently deleted it lists anyway, so the notice costs no query of its own."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,7 +29,12 @@ def trash_context(request, workspace) -> dict:
     items = list(services.research_trash_recent(workspace_id=workspace.pk))
     wanted = request.session.pop(SESSION_KEY, None)
     undo = next((item for item in items if item.pk == wanted), None)
-    return {"trash": items, "undo": undo, "can_write": access.can_write(workspace.role)}
+    return {
+        "trash": items,
+        "undo": undo,
+        "can_write": access.can_write(workspace.role),
+        "trash_days": settings.TRASH_RETENTION_DAYS,
+    }
 
 
 @login_required

@@ -29,6 +29,7 @@ from journeys.models import (
     TrashedItem,
 )
 from journeys.services import comments, trash, versioning
+from journeys.services.rows import cascade_relations
 from tests import factories
 
 from .checks import assert_constraints_hold, positions_are_dense
@@ -154,7 +155,7 @@ def test_the_trash_finds_every_model_that_points_at_an_element():
                     grew = True
     discovered, frontier = set(ELEMENTS), list(ELEMENTS)
     while frontier:
-        for rel in trash.cascade_relations(frontier.pop()):
+        for rel in cascade_relations(frontier.pop()):
             if rel.related_model not in discovered:
                 discovered.add(rel.related_model)
                 frontier.append(rel.related_model)

@@ -2,6 +2,7 @@
 journeys' trash, and undo or a version restore brings them back with their ids (lossless round trips)."""
 
 from journeys import services as journey_services
+from journeys.models import WaitingRow
 from journeys.services import trash, versioning
 from research import services
 from research.confidence import map_confidence
@@ -57,11 +58,15 @@ def test_a_version_restore_round_trip_keeps_the_links(journey, evidence, editor,
     assert map_confidence(journey_id=journey.pk).cards[card.pk].level == "weak"
 
 
-def test_a_link_whose_evidence_was_deleted_meanwhile_stays_out_on_undo(journey, evidence, editor):
+def test_a_link_whose_evidence_was_deleted_meanwhile_waits_for_it_on_undo(journey, evidence, editor):
     card = first_card(journey)
-    services.link_create(evidence_id=evidence.pk, by=editor, card=card.pk)
+    link = services.link_create(evidence_id=evidence.pk, by=editor, card=card.pk)
     item = journey_services.card_delete(card_id=card.pk, by=editor)
-    services.evidence_delete(evidence_id=evidence.pk, by=editor)
+    deleted = services.evidence_delete(evidence_id=evidence.pk, by=editor)
     trash.trash_restore(item_id=item.pk, by=editor)
     assert journey.cards.filter(pk=card.pk).exists()
     assert not EvidenceLink.objects.exists()
+    assert WaitingRow.objects.get().row["id"] == link.pk
+    services.research_trash_restore(item_id=deleted.pk, by=editor)  # the evidence's undo brings it
+    assert list(EvidenceLink.objects.values_list("pk", "card_id")) == [(link.pk, card.pk)]
+    assert not WaitingRow.objects.exists()
