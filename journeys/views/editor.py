@@ -83,7 +83,7 @@ def _grid(request, journey: Journey, *, status=200, rename=None, focus: str | No
             "id": obj.pk,
             **_element_form_context(kind, obj, _blank_form(form_class, obj)),
         }
-    response = render(request, "journeys/_map_grid.html", grid, status=status)
+    response = render(request, "journeys/_map_grid.html", {**grid, "headline_oob": True}, status=status)
     return _saved(response, journey, focus=focus)
 
 

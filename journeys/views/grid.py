@@ -311,10 +311,11 @@ def overlay_context(view: str, overlay: Overlay | None) -> dict:
 
 def cards_overlay_context(request, journey, card_ids) -> dict:
     """overlay_context for some cards of the map (a cell or card swapped in after an edit or a live
-    update), in the chosen provider's constant number of queries; none without a view or cards."""
+    update), in the chosen provider's constant number of queries; none without a view."""
     view = map_view(request)
     ids = MapIds(journey=journey.pk, stages=(), steps=(), cards=tuple(card_ids))
-    overlay = view_overlay(view, ids=ids, user=request.user) if view and ids.cards else None
+    # Asked even for no cards (a cell emptied): the fragment carries the view's header figure too.
+    overlay = view_overlay(view, ids=ids, user=request.user) if view else None
     return overlay_context(view, overlay)
 
 

@@ -366,7 +366,8 @@ def journey_map(request, pk):
 @login_required
 @require_safe
 def journey_map_grid(request, pk):
-    """Just the map grid (templates/journeys/_map_grid.html), for live updates to re-fetch."""
+    """Just the map grid (templates/journeys/_map_grid.html), for live updates to re-fetch; in an overlay
+    view with the view's header figure, out of band."""
     journey = access.journey_for(request.user, pk, need=access.VIEW, queryset=JOURNEY_PAGE_QUERYSET)
     _visible, grid = map_grid_data(request, journey)
-    return render(request, "journeys/_map_grid.html", grid)
+    return render(request, "journeys/_map_grid.html", {**grid, "headline_oob": True})
