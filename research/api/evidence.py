@@ -22,7 +22,9 @@ from .. import access, confidence, selectors, services
 from ..models import Evidence, EvidenceLink, Kind, Method, Stance
 from ..services.evidence import BULK_MAX
 from .common import (
+    BULK_BODY_MAX,
     EXPECTED_VERSION_PARAM,
+    BulkJSONParser,
     TagNamesField,
     UrlField,
     VersionIn,
@@ -154,8 +156,10 @@ class EvidenceListApi(generics.ListAPIView):
     post=extend_schema(
         tags=["research"],
         summary="Add many evidence items at once",
-        description=f"Up to {BULK_MAX:,} items, all or nothing: errors name the item (from 0) and the "
-        'field, `{"items": {"3": {"text": [...]}}}`. Items whose `external_id` is known already are '
+        description=f"Up to {BULK_MAX:,} items and {BULK_BODY_MAX // (1024 * 1024)} MB of JSON (413 past "
+        "that: 1,000 items of 20,000 characters of plain text fit; text escaped as `\\uXXXX` takes "
+        "more), all or nothing: errors name the item (from 0) and the field, "
+        '`{"items": {"3": {"text": [...]}}}`. Items whose `external_id` is known already are '
         "returned in `existing`, not made again, so sending a batch twice creates nothing new. A constant "
         "number of queries.",
         request=EvidenceBulkIn,
@@ -163,6 +167,8 @@ class EvidenceListApi(generics.ListAPIView):
     )
 )
 class EvidenceBulkApi(APIView):
+    parser_classes = [BulkJSONParser]  # up to BULK_BODY_MAX, not Django's 2.5 MB for every request
+
     def post(self, request, pk):
         access.workspace_for(request.user, pk, need=access.WRITE)
         data = parsed(EvidenceBulkIn, request.data)

@@ -89,6 +89,31 @@ def test_bulk_errors_are_keyed_by_item_index_and_field(client, workspace, editor
     assert Evidence.objects.count() == 3
 
 
+def test_a_bulk_of_1000_long_items_is_accepted_past_djangos_body_limit(
+    client, workspace, editor, study, settings
+):
+    """1,000 items of 5,000 characters (~5 MB of JSON, twice Django's DATA_UPLOAD_MAX_MEMORY_SIZE) is a
+    valid batch: all are created. Past the bulk limit the answer is a JSON 413 naming it, nothing made."""
+    from research.api.common import BULK_BODY_MAX
+
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE < 5_000_000
+    url = f"/api/v1/workspaces/{workspace.pk}/evidence/bulk/"
+    items = [
+        {"text": f"{n} " + "long answer " * 416, "study": study.pk, "external_id": f"L{n}"}
+        for n in range(1000)
+    ]
+    done = api(client, editor, "POST", url, {"items": items})
+    assert done.status_code == 201, done.content[:300]
+    assert len(done.json()["created"]) == 1000 and Evidence.objects.count() == 1000
+    huge = [{"text": "x" * 20_000, "external_id": f"H{n}"} for n in range(BULK_BODY_MAX // 20_000 + 10)]
+    refused = api(client, editor, "POST", url, {"items": huge})
+    assert refused.status_code == 413
+    assert refused.json() == {"detail": "The request is larger than 32 MB: send fewer items per request."}
+    assert Evidence.objects.count() == 1000
+    broken = client.generic("POST", url, '{"items": [', content_type="application/json")
+    assert broken.status_code == 400 and "JSON parse error" in broken.json()["detail"]
+
+
 # ---------------------------------------------------------------------------------------------- links
 
 
