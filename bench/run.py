@@ -28,10 +28,14 @@ with ~300 links; the metrics overlay, map API and page of a map with 40 metrics 
 same map without; journey health of a 1,000-journey hierarchy; and the import of 100,000 evidence rows and
 of 100,000 measurement rows through core.imports (rows/s), each again to show a re-import writes nothing.
 
+And unless BENCH_QUEUE=0, the prioritization queue (issue 10; bench/priorities.py, BENCH_QUEUE_RUNS times
+each, default RUNS / 4): 50,000 scored cards across 1,000 journeys — the first page and filtered pages
+(selector, page, API), the matrix and the CSV export, against raw SQL floors of the same pages.
+
 It prints median, p95, this process's CPU time (median), SQL statements per run and the ratio of each read
 to the floor; then drops the scratch database. Environment: BENCH_RUNS (200), BENCH_WARMUP (10), BENCH_MAPS
 (maps of 500 cards, 20), BENCH_DB, BENCH_LOAD, BENCH_LOAD_SECONDS, BENCH_BROWSER, BENCH_APPS,
-BENCH_APPS_RUNS, BENCH_IMPORT_ROWS (100,000).
+BENCH_APPS_RUNS, BENCH_IMPORT_ROWS (100,000), BENCH_QUEUE, BENCH_QUEUE_RUNS.
 """
 
 from __future__ import annotations
@@ -64,6 +68,8 @@ LOAD_SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", 10))
 BROWSER = os.environ.get("BENCH_BROWSER", "1") != "0"
 APPS = os.environ.get("BENCH_APPS", "1") != "0"
 APPS_RUNS = int(os.environ.get("BENCH_APPS_RUNS", RUNS))
+QUEUE = os.environ.get("BENCH_QUEUE", "1") != "0"
+QUEUE_RUNS = int(os.environ.get("BENCH_QUEUE_RUNS", max(10, RUNS // 4)))
 BIG = {"stages": 60, "steps": 3, "lanes": 10, "cards": 2000}  # the map of issue 7
 LIST_JOURNEYS = 1000
 VERSIONS = 12
@@ -594,7 +600,7 @@ def run_browser(data: Data) -> float | None:
 # ---------------------------------------------------------------------------------------------- report
 
 
-def report(results: list[Result], server: str, load=None, browser_ms=None, apps=None) -> str:
+def report(results: list[Result], server: str, load=None, browser_ms=None, apps=None, queue=None) -> str:
     floor = results[0].median
     header = f"{'':<18} {'median':>9} {'p95':>9} {'cpu':>7} {'SQL':>6} {'× floor':>8} {'bytes':>9}  what"
     lines = [
@@ -650,6 +656,10 @@ def report(results: list[Result], server: str, load=None, browser_ms=None, apps=
         from bench import research_metrics as bench_apps
 
         lines += bench_apps.report(apps, results[0])
+    if queue is not None:
+        from bench import priorities as bench_queue
+
+        lines += bench_queue.report(queue)
     return "\n".join(lines)
 
 
@@ -679,6 +689,10 @@ def main() -> int:
                 from bench import research_metrics as bench_apps
 
                 bench_apps.build(data)
+            if QUEUE:
+                from bench import priorities as bench_queue
+
+                bench_queue.build(data)
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
                 cursor.execute("SHOW server_version")
@@ -688,9 +702,10 @@ def main() -> int:
             load = run_load(data) if LOAD else None
             browser_ms = run_browser(data) if BROWSER else None
             apps = bench_apps.run(data, measure, APPS_RUNS) if APPS else None
+            queue = bench_queue.run(data, measure, QUEUE_RUNS) if QUEUE else None
         finally:
             connections.close_all()
-        print(report(results, version, load, browser_ms, apps))
+        print(report(results, version, load, browser_ms, apps, queue))
     finally:
         drop_scratch_database(base_url)
         shutil.rmtree(static_root, ignore_errors=True)

@@ -44,7 +44,9 @@ class QueueFilterIn(serializers.Serializer):
         help_text="Delivery status: the most advanced non-dropped initiative addressing the card's.",
     )
     owner = IdField(required=False, help_text="Only journeys this user owns.")
-    tag = TextField(max_length=TAG_MAX, single_line=True, required=False, help_text="A journey tag.")
+    tag = TextField(
+        max_length=TAG_MAX, single_line=True, required=False, allow_blank=True, help_text="A journey tag."
+    )
     confidence = serializers.ChoiceField(LEVELS, required=False, help_text="The card's evidence confidence.")
     quadrant = serializers.ChoiceField(QUADRANTS, required=False, help_text="Impact/effort quadrant.")
     unscored = BooleanField(required=False, help_text="true: only cards without a composite yet.")
