@@ -1,10 +1,13 @@
-"""The visibility rule is written twice: in Python (journeys.access.journey_level, for one journey) and in
-SQL (Journey.objects.visible_to, for lists). They must agree on every persona × visibility × grant
-combination, or a list would show a journey its page refuses (or hide one it serves)."""
+"""The visibility rule is written in Python (journeys.access.journey_level, for one journey) and in SQL
+twice: Journey.objects.visible_to (lists) and journeys.access.with_access (journey_for's one query: the
+role and grants it decides the level from). They must agree on every persona × visibility × grant
+combination, or a list would show a journey its page refuses (or hide one it serves), or a page would
+give another right than the rule."""
 
 import itertools
 
 import pytest
+from django.http import Http404
 
 from accounts import services as account_services
 from accounts.models import Role
@@ -59,6 +62,11 @@ def test_python_and_sql_visibility_agree_on_every_combination(setting):
         level = access.journey_level(person, journey, access.role_in(person, journey.workspace_id))
         listed = Journey.objects.visible_to(person).filter(pk=journey.pk).exists()
         assert (level is not None) == listed, (role, visibility, grant, owns, level, listed)
+        try:
+            served = access.journey_for(person, journey.pk).access_level
+        except Http404:
+            served = None
+        assert served == level, (role, visibility, grant, owns, level, served)
         checked += 1
     # 3 member roles × 2 visibilities × 7 grants × 2 ownerships + outsiders × 2 visibilities
     assert checked == 3 * 2 * 7 * 2 + 2
