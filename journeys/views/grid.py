@@ -249,15 +249,19 @@ def grid_context(map_data: selectors.MapData, *, linkable_journeys=None, linkabl
     }
 
 
-def visible_in_workspace(user, journey) -> dict:
+def visible_in_workspace(user, journey, *, ids=None) -> dict:
     """{id: {title, parent_id, level, archived, state}} of the journeys the user can see in the journey's
-    workspace (one query)."""
-    rows = (
-        Journey.objects.visible_to(user)
-        .filter(workspace_id=journey.workspace_id)
-        .values("id", "title", "parent_id", "level", "archived", "state")
-    )
-    return {row["id"]: row for row in rows}
+    workspace, or of those among `ids` (one query)."""
+    rows = Journey.objects.visible_to(user).filter(workspace_id=journey.workspace_id)
+    if ids is not None:
+        rows = rows.filter(pk__in=ids)
+    return {row["id"]: row for row in rows.values("id", "title", "parent_id", "level", "archived", "state")}
+
+
+def in_hierarchy(journey) -> bool:
+    """Whether the map page has a breadcrumb, sub-journeys or a current state to show: the journey has a
+    parent, a current state, or children (`has_children`, annotated by the page's query when it asks)."""
+    return bool(journey.parent_id or journey.current_state_of_id or getattr(journey, "has_children", True))
 
 
 def breadcrumb(journey, visible: dict) -> list[dict]:
@@ -319,9 +323,20 @@ def cards_overlay_context(request, journey, card_ids) -> dict:
     return overlay_context(view, overlay)
 
 
-def map_grid_data(request, journey):
-    visible = visible_in_workspace(request.user, journey)
+def map_grid_data(request, journey, *, hierarchy: bool = False):
+    """The map (selectors.journey_map) as grid_context draws it for `request.user`, with the overlay view
+    asked for, and {id: row} of the journeys it may link to that they can see (visible_in_workspace). Those
+    are read only when there is something to link: the steps' sub-journeys for the grid; with `hierarchy`
+    (the map page) the whole workspace when the journey is in a hierarchy (in_hierarchy), for the breadcrumb,
+    its sub-journeys and its current state. A map standing alone costs no query for them."""
     map_data = selectors.journey_map(journey=journey)
+    sub_journeys = {step.sub_journey_id for step in map_data.steps} - {None}
+    if hierarchy and in_hierarchy(journey):
+        visible = visible_in_workspace(request.user, journey)
+    elif sub_journeys:
+        visible = visible_in_workspace(request.user, journey, ids=sub_journeys)
+    else:
+        visible = {}
     grid = grid_context(
         map_data,
         linkable_journeys={pk: row["title"] for pk, row in visible.items()},

@@ -4,7 +4,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Func
+from django.db.models import Exists, F, Func, OuterRef
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -31,6 +31,11 @@ from .grid import breadcrumb, map_grid_data
 
 # The journey row with what every journey page header shows, fetched in access.journey_for's one query.
 JOURNEY_PAGE_QUERYSET = Journey.objects.select_related("workspace", "owner", "updated_by")
+# The map page's: its header needs no workspace (the top bar has it), and whether the journey has children
+# (grid.in_hierarchy: the page reads the journeys it links to only when it has some).
+MAP_PAGE_QUERYSET = Journey.objects.select_related("owner", "updated_by").annotate(
+    has_children=Exists(Journey.objects.filter(parent_id=OuterRef("pk")))
+)
 
 
 def _follow_workspace(request, journey) -> None:
@@ -346,9 +351,9 @@ def journey_access_remove(request, pk):
 def journey_map(request, pk):
     """The map: stages × steps by lanes, the emotion curve; for editors the editor. The Activity menu loads
     its list when it opens (journeys:activity), so the page does not read it."""
-    journey = access.journey_for(request.user, pk, need=access.VIEW, queryset=JOURNEY_PAGE_QUERYSET)
+    journey = access.journey_for(request.user, pk, need=access.VIEW, queryset=MAP_PAGE_QUERYSET)
     _follow_workspace(request, journey)
-    visible, grid = map_grid_data(request, journey)
+    visible, grid = map_grid_data(request, journey, hierarchy=True)
     children = [row for row in visible.values() if row["parent_id"] == journey.pk and not row["archived"]]
     context = {
         **grid,

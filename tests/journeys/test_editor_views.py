@@ -144,10 +144,11 @@ def test_cards_with_comments_show_their_count(client, journey, editor):
 
 
 # Queries of the editor page (an editor by role on a workspace-visible journey):
-#   1 session · 2 user · 3 journey (+ workspace, owner, updated_by) with the editor's role (membership) and
-#   guardian grants on the journey · 4 memberships for the workspace switcher · 5 visible journeys of the
-#   workspace · 6 stages with their steps (one joined query) · 7 lanes · 8 cards with their comment counts.
-EDITOR_PAGE_QUERIES = 8
+#   1 session · 2 user · 3 journey (+ owner, updated_by, whether it has children) with the editor's role
+#   (membership) and guardian grants on the journey · 4 memberships for the workspace switcher · 5 stages
+#   with their steps (one joined query) · 6 lanes · 7 cards with their comment counts. (The visible journeys
+#   of the workspace are read only for a map that links to others: tests/journeys/test_pages_map.py.)
+EDITOR_PAGE_QUERIES = 7
 
 
 def test_editor_page_query_count_does_not_grow_with_the_map(

@@ -143,6 +143,44 @@ def test_step_links_to_a_visible_sub_journey_only(client, admin, workspace, view
     assert "Secret detail" in body
 
 
+def test_the_grid_links_to_visible_sub_journeys_only(client, admin, workspace, viewer):
+    """The grid partial reads just the journeys its steps drill into (a map outside any hierarchy)."""
+    journey = factories.make_journey(workspace, by=admin, title="Standalone")
+    stage = services.stage_create(journey_id=journey.pk, by=admin, title="Onboarding")
+    open_detail = factories.make_journey(workspace, by=admin, title="Open detail")
+    secret = factories.make_journey(
+        workspace, by=admin, title="Secret detail", visibility=Visibility.RESTRICTED
+    )
+    services.step_update(step_id=stage.steps.get().pk, by=admin, sub_journey=open_detail)
+    services.step_create(stage_id=stage.pk, by=admin, title="Pricing", sub_journey=secret)
+
+    for name in ("journeys:map_grid", "journeys:map"):
+        body = _get(client, viewer, reverse(name, args=[journey.pk])).content.decode()
+        assert f'href="{reverse("journeys:map", args=[open_detail.pk])}"' in body, name
+        assert "Secret detail" not in body and str(reverse("journeys:map", args=[secret.pk])) not in body, (
+            name
+        )
+        body = _get(client, admin, reverse(name, args=[journey.pk])).content.decode()
+        assert "Secret detail" in body, name
+
+
+def test_the_map_lists_its_visible_sub_journeys(client, admin, workspace, viewer):
+    parent = factories.make_journey(workspace, by=admin, title="Lifecycle")  # no steps link to them
+    factories.make_journey(workspace, by=admin, title="Open detail", parent=parent)
+    factories.make_journey(
+        workspace, by=admin, title="Secret detail", parent=parent, visibility=Visibility.RESTRICTED
+    )
+    old = factories.make_journey(workspace, by=admin, title="Old detail", parent=parent)
+    services.journey_update(journey_id=old.pk, by=admin, archived=True)
+
+    body = _get(client, viewer, reverse("journeys:map", args=[parent.pk])).content.decode()
+    about = body[body.index('class="map-about"') : body.index("</details>", body.index('class="map-about"'))]
+    assert "1 sub-journey" in about and "Open detail" in about
+    assert "Secret detail" not in body and "Old detail" not in about
+    body = _get(client, admin, reverse("journeys:map", args=[parent.pk])).content.decode()
+    assert "2 sub-journeys" in body and "Secret detail" in body
+
+
 def test_breadcrumb_shows_the_visible_parent_chain(client, admin, workspace, viewer):
     top = factories.make_journey(workspace, by=admin, title="Top lifecycle")
     middle = factories.make_journey(
@@ -228,21 +266,25 @@ def test_user_text_is_escaped_on_the_map_and_the_list(client, admin, workspace):
 
 
 # Queries of the map page for a viewer (role viewer on a workspace-visible journey):
-#   1 session · 2 user · 3 journey (+ workspace, owner, updated_by) with the viewer's role (membership) and
-#   guardian grants on it (user and team: subqueries of the same query) · 4 memberships for the top bar's
-#   workspace switcher (context processor, cached on the request) · 5 visible journeys of the workspace
-#   (breadcrumb, sub-journeys, drill-down links) · 6 stages with their steps (one joined query) · 7 lanes ·
-#   8 cards with their comment counts. The Activity menu reads its feed when it opens (journeys:activity).
-MAP_PAGE_QUERIES = 8
+#   1 session · 2 user · 3 journey (+ workspace, owner, updated_by, whether it has children) with the
+#   viewer's role (membership) and guardian grants on it (user and team: subqueries of the same query) ·
+#   4 memberships for the top bar's workspace switcher (context processor, cached on the request) ·
+#   5 stages with their steps (one joined query) · 6 lanes · 7 cards with their comment counts; and only
+#   for a map that links to other journeys: 8 the visible journeys of the workspace (breadcrumb,
+#   sub-journeys, current state, drill-down links; the grid partial: its drill-down links' journeys).
+#   The Activity menu reads its feed when it opens (journeys:activity).
+MAP_PAGE_QUERIES = 7
 # The grid partial: the same.
-MAP_GRID_QUERIES = 8
+MAP_GRID_QUERIES = 7
+LINKED = 1  # the visible journeys a map with links reads
 
 
+@pytest.mark.parametrize("linked", [False, True], ids=["standing alone", "in a hierarchy"])
 @pytest.mark.parametrize(
     ("name", "expected"), [("journeys:map", MAP_PAGE_QUERIES), ("journeys:map_grid", MAP_GRID_QUERIES)]
 )
 def test_map_query_count_does_not_grow_with_the_map(
-    client, django_assert_num_queries, workspace, admin, viewer, name, expected
+    client, django_assert_num_queries, workspace, admin, viewer, name, expected, linked
 ):
     small = factories.make_map(factories.make_journey(workspace, by=admin, title="Small"), cards=10)
     big = factories.make_map(
@@ -252,15 +294,19 @@ def test_map_query_count_does_not_grow_with_the_map(
         lanes=10,
         cards=500,
     )
-    sub = factories.make_journey(workspace, by=admin, title="Sub", parent=big)
-    step = big.steps.first()
-    services.step_update(step_id=step.pk, by=admin, sub_journey=sub)
+    if linked:  # each map has a sub-journey its first step drills into
+        for journey in (small, big):
+            sub = factories.make_journey(
+                workspace, by=admin, title=f"Detail of {journey.title}", parent=journey
+            )
+            services.step_update(step_id=journey.steps.first().pk, by=admin, sub_journey=sub)
     assert big.cards.count() == 500 and small.cards.count() == 10
     client.force_login(viewer)
     for journey in (small, big):
-        with django_assert_num_queries(expected):
+        with django_assert_num_queries(expected + (LINKED if linked else 0)):
             response = client.get(reverse(name, args=[journey.pk]))
         assert response.status_code == 200
+        assert (f"Detail of {journey.title}" in response.content.decode()) == linked
     assert response.content.decode().count('class="card ') == 500
 
 
