@@ -2,10 +2,13 @@
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import NamedTuple
 
 from django.db.models import Avg, Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+
+from core.queries import CompiledRows
 
 from .models import BACKSTAGE_KINDS, Activity, Card, Journey, Lane, LaneKind, Stage, Step
 
@@ -84,10 +87,33 @@ class MapCard(NamedTuple):
         return self.id
 
 
-# A stage's and a step's columns, by field name in the models' own order: journey_map reads both in one
-# joined row and builds complete instances from it (Model.from_db), so nothing is left to load later.
+# A stage's, a step's and a lane's columns, by field name in the models' own order: journey_map reads them
+# as plain rows and builds complete instances from them (Model.from_db), so nothing is left to load later.
 _STAGE_COLUMNS = tuple(f.name for f in Stage._meta.concrete_fields)
 _STEP_COLUMNS = tuple(f"steps__{f.name}" for f in Step._meta.concrete_fields)
+_LANE_COLUMNS = tuple(f.name for f in Lane._meta.concrete_fields)
+
+# The map's reads run on every view of a map: their SQL is written by the ORM once (core.queries).
+_MAP_STAGES = CompiledRows(
+    lambda journey_id: (
+        Stage.objects.filter(journey_id=journey_id)
+        .order_by("position", "steps__position")  # a stage without steps comes once, with a null step
+        .values_list(*_STAGE_COLUMNS, *_STEP_COLUMNS)
+    )
+)
+_MAP_LANES = CompiledRows(
+    lambda journey_id: (
+        Lane.objects.filter(journey_id=journey_id).order_by("position").values_list(*_LANE_COLUMNS)
+    )
+)
+_MAP_CARDS = CompiledRows(
+    lambda journey_id: (
+        Card.objects.filter(journey_id=journey_id)
+        .annotate(**COMMENT_COUNTS)
+        .order_by("lane_id", "step_id", "position")
+        .values_list(*MapCard._fields)
+    )
+)
 
 
 def journey_map(*, journey: Journey) -> MapData:
@@ -95,13 +121,8 @@ def journey_map(*, journey: Journey) -> MapData:
     `.step_list`), lanes, and cards with their comment counts (as MapCard rows)."""
     db, width = Stage.objects.db, len(_STAGE_COLUMNS)
     stages, steps = [], []
-    rows = (
-        Stage.objects.filter(journey=journey)
-        .order_by("position", "steps__position")  # a stage without steps comes once, with a null step
-        .values_list(*_STAGE_COLUMNS, *_STEP_COLUMNS)
-    )
     stage_field = Step._meta.get_field("stage")
-    for row in rows:
+    for row in _MAP_STAGES(journey_id=journey.pk):
         if not stages or stages[-1].pk != row[0]:
             stages.append(Stage.from_db(db, None, row[:width]))
             stages[-1].step_list = []
@@ -110,14 +131,9 @@ def journey_map(*, journey: Journey) -> MapData:
             stage_field.set_cached_value(step, stages[-1])
             stages[-1].step_list.append(step)
             steps.append(step)
-    lanes = list(Lane.objects.filter(journey=journey).order_by("position"))
+    lanes = [Lane.from_db(db, None, row) for row in _MAP_LANES(journey_id=journey.pk)]
     cards_by_cell = defaultdict(list)
-    rows = (
-        Card.objects.filter(journey=journey)
-        .annotate(**COMMENT_COUNTS)
-        .order_by("lane_id", "step_id", "position")
-    )
-    for card in map(MapCard._make, rows.values_list(*MapCard._fields)):
+    for card in map(MapCard._make, _MAP_CARDS(journey_id=journey.pk)):
         cards_by_cell[(card.lane_id, card.step_id)].append(card)
     return MapData(
         journey=journey, stages=stages, steps=steps, lanes=lanes, cards_by_cell=dict(cards_by_cell)
@@ -148,42 +164,49 @@ STAGE_KEYS, STEP_KEYS = _api_names(STAGE_FIELDS), _api_names(STEP_FIELDS)
 LANE_KEYS, CARD_KEYS = _api_names(LANE_FIELDS), _api_names(CARD_FIELDS)
 
 
+_API_STAGES = CompiledRows(
+    lambda journey_id: (
+        Stage.objects.filter(journey_id=journey_id)
+        .order_by("position", "steps__position")  # a stage without steps comes once, with a null step
+        .values_list(*STAGE_FIELDS, *(f"steps__{name}" for name in STEP_FIELDS))
+    )
+)
+_API_LANES = CompiledRows(
+    lambda journey_id: (
+        Lane.objects.filter(journey_id=journey_id)
+        .order_by("position")  # a lane without cards comes once, with a null card
+        .values_list(*LANE_FIELDS, *(f"cards__{name}" for name in CARD_FIELDS))
+    )
+)
+
+
 def journey_map_rows(*, journey: Journey) -> dict:
     """The whole map as plain rows for the map API, in two queries and no model instances: stages (each
     with `steps`) in order; lanes in order, and cards lane by lane, step by step (the steps' order on the
     map), in their cell's order."""
     stages, step_order = [], {}
-    stage_steps = (
-        Stage.objects.filter(journey=journey)
-        .order_by("position", "steps__position")  # a stage without steps comes once, with a null step
-        .values_list(*STAGE_FIELDS, *(f"steps__{name}" for name in STEP_FIELDS))
-    )
     width = len(STAGE_FIELDS)
-    for row in stage_steps:
+    for row in _API_STAGES(journey_id=journey.pk):
         if not stages or stages[-1]["id"] != row[0]:
             stages.append({**dict(zip(STAGE_KEYS, row[:width], strict=True)), "steps": []})
         if row[width] is not None:
             stages[-1]["steps"].append(dict(zip(STEP_KEYS, row[width:], strict=True)))
             step_order[row[width]] = len(step_order)
     lanes, cards = [], []
-    lane_cards = (
-        Lane.objects.filter(journey=journey)
-        .order_by("position")  # a lane without cards comes once, with a null card
-        .values_list(*LANE_FIELDS, *(f"cards__{name}" for name in CARD_FIELDS))
-    )
     width = len(LANE_FIELDS)
     step_at, position_at = width + CARD_FIELDS.index("step_id"), width + CARD_FIELDS.index("position")
-    for row in lane_cards:
+    step_index = step_order.get
+    for row in _API_LANES(journey_id=journey.pk):
         if not lanes or lanes[-1]["id"] != row[0]:
             lanes.append(dict(zip(LANE_KEYS, row[:width], strict=True)))
         if row[width] is not None:
-            cards.append((len(lanes), step_order.get(row[step_at], 0), row[position_at], row[width:]))
-    cards.sort(key=lambda card: card[:3])  # sorting here costs less than joining steps and stages to sort
-    return {
-        "stages": stages,
-        "lanes": lanes,
-        "cards": [dict(zip(CARD_KEYS, card[3], strict=True)) for card in cards],
-    }
+            card = dict(zip(CARD_KEYS, row[width:], strict=True))
+            cards.append((len(lanes), step_index(row[step_at], 0), row[position_at], card))
+    cards.sort(key=_CARD_ORDER)  # sorting here costs less than joining steps and stages to sort
+    return {"stages": stages, "lanes": lanes, "cards": [entry[3] for entry in cards]}
+
+
+_CARD_ORDER = itemgetter(0, 1, 2)  # lane, step, position within the cell
 
 
 def map_cells(*, journey: Journey, cells) -> tuple[dict, dict, dict]:
