@@ -16,7 +16,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.serializers import IdField, text_field_for
+from core.serializers import FieldsOnce, IdField, text_field_for
 
 from . import access, services
 from .models import Invitation, Membership, Role, Team, User, Workspace
@@ -31,7 +31,7 @@ ERRORS = {
 # ---------------------------------------------------------------------------------------------- serializers
 
 
-class UserBriefOut(serializers.ModelSerializer):
+class UserBriefOut(FieldsOnce, serializers.ModelSerializer):
     name = serializers.CharField(source="display_name", read_only=True)
 
     class Meta:

@@ -7,7 +7,10 @@
 - `IdField`: an object id (1 … the largest bigint): an id beyond it is refused as input instead of
   reaching the database.
 - `PositionField`, `VersionField`: within PostgreSQL's integer, as the columns are.
+- `FieldsOnce`: a ModelSerializer mixin for output serializers read on hot paths (fields worked out once).
 """
+
+import copy
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
@@ -31,6 +34,7 @@ __all__ = [
     "BIGINT_MAX",
     "INT_MAX",
     "BooleanField",
+    "FieldsOnce",
     "IdField",
     "PositionField",
     "TextField",
@@ -131,3 +135,32 @@ class VersionField(WholeNumberField):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", INT_MAX)
         super().__init__(**kwargs)
+
+
+class FieldsOnce:
+    """A ModelSerializer mixin: its fields are worked out from the model once per class, then copied for
+    each instance (as DRF copies declared fields), rather than introspecting the model on every response.
+    Only for serializers whose fields depend on their Meta alone, never on the context.
+
+    A plain field is copied shallowly: DRF's deep copy builds it again from its arguments (its error
+    messages translated, its choices worked out), most of a one-object answer's time, while binding it to
+    this serializer sets everything an instance has of its own. Nested serializers and fields with a child
+    are deep-copied as DRF does, so each is bound to this serializer and its context."""
+
+    def get_fields(self):
+        prototype = type(self).__dict__.get("_fields_prototype")
+        if prototype is None:
+            prototype = super().get_fields()
+            type(self)._fields_prototype = prototype  # never bound: each instance binds its own copies
+        return {
+            name: copy.deepcopy(field) if _has_parts(field) else copy.copy(field)
+            for name, field in prototype.items()
+        }
+
+
+def _has_parts(field) -> bool:
+    return (
+        isinstance(field, serializers.BaseSerializer)
+        or hasattr(field, "child")
+        or hasattr(field, "child_relation")
+    )

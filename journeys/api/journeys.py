@@ -10,8 +10,6 @@ REST_FRAMEWORK["EXCEPTION_HANDLER"]) turns the services' django ValidationError 
 `{field: [messages]}` and their Conflict into that 409, for the accounts API too.
 """
 
-import copy
-
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.http import Http404
@@ -37,6 +35,7 @@ from core.overlays import MapIds
 from core.serializers import (
     INT_MAX,
     BooleanField,
+    FieldsOnce,
     IdField,
     PositionField,
     TextField,
@@ -91,19 +90,6 @@ class VisibleJourneyIdField(serializers.Field):
             seen = set(access.visible_journey_ids(user, wanted)) if user is not None else set()
             known.update({pk: pk in seen for pk in wanted})
         return target if known.get(target) else None
-
-
-class FieldsOnce:
-    """A ModelSerializer mixin: its fields are worked out from the model once per class, then copied for
-    each instance (as DRF copies declared fields), rather than introspecting the model on every response.
-    Only for serializers whose fields depend on their Meta alone, never on the context."""
-
-    def get_fields(self):
-        prototype = type(self).__dict__.get("_fields_prototype")
-        if prototype is None:
-            prototype = super().get_fields()
-            type(self)._fields_prototype = prototype  # never bound: each instance binds its own copies
-        return copy.deepcopy(prototype)
 
 
 class JourneyListOut(FieldsOnce, serializers.ModelSerializer):
@@ -600,6 +586,9 @@ class JourneyDetailApi(generics.RetrieveAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+MAP_JOURNEY = Journey.objects.select_related("owner")  # what JourneyOut shows (the workspace by its id)
+
+
 class JourneyMapApi(APIView):
     @extend_schema(
         tags=["journeys"],
@@ -617,7 +606,7 @@ class JourneyMapApi(APIView):
         responses={200: MapOut, **error_responses()},
     )
     def get(self, request, pk):
-        journey = access.journey_for(request.user, pk)
+        journey = access.journey_for(request.user, pk, queryset=MAP_JOURNEY)
         try:
             wanted = overlays.names_from(request.query_params.get("overlays"))
         except ValueError as exc:
@@ -640,7 +629,8 @@ class JourneyMapApi(APIView):
         body = {
             "journey": JourneyOut(journey, context={"request": request}).data,
             **rows,
-            "overlays": MapOut().fields["overlays"].to_representation(decorations),
+            # (MapOut's fields are built only when there is something for them to shape)
+            "overlays": MapOut().fields["overlays"].to_representation(decorations) if decorations else {},
         }
         return Response(body)
 
