@@ -295,7 +295,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema documents JSON bodies; forms are still read (core.serializers.BooleanField: a checkbox a
     # form leaves out is "not sent", not false), but cannot say null, so they are not offered.
-    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    # Bodies are JSON; research's bulk evidence reads JSON past Django's body limit with its own parser.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser", "research.api.common.BulkJSONParser"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

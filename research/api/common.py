@@ -141,7 +141,9 @@ class PayloadTooLarge(APIException):
 class BulkJSONParser(BaseParser):
     """JSON read straight from the request's stream, up to BULK_BODY_MAX bytes instead of Django's
     DATA_UPLOAD_MAX_MEMORY_SIZE (DRF's own JSONParser goes through `request.body`, which applies it and
-    answers a big batch with an HTML 400); a larger body is a 413 naming the limit, before it is read."""
+    answers a big batch with an HTML 400, and DRF reads any JSONParser subclass through it too, so this is
+    not one: SPECTACULAR_SETTINGS' PARSER_WHITELIST names it for the schema); a larger body is a 413
+    naming the limit, before it is read."""
 
     media_type = "application/json"
 

@@ -49,9 +49,23 @@ def test_the_pool_is_on_by_default_and_sized_by_the_environment():
     sized = load_settings(DATABASE_POOL_MIN_SIZE="0", DATABASE_POOL_MAX_SIZE="3", DATABASE_POOL_TIMEOUT="2.5")
 
     assert default.returncode == 0, default.stderr
-    assert default.stdout.strip() == "0 {'pool': {'min_size': 1, 'max_size': 10, 'timeout': 10.0}}"
+    assert default.stdout.strip() == (
+        "0 {'pool': {'min_size': 1, 'max_size': 10, 'timeout': 10.0}, 'options': '-c jit=off'}"
+    )
     assert sized.returncode == 0, sized.stderr
-    assert sized.stdout.strip() == "0 {'pool': {'min_size': 0, 'max_size': 3, 'timeout': 2.5}}"
+    assert (
+        sized.stdout.strip()
+        == "0 {'pool': {'min_size': 0, 'max_size': 3, 'timeout': 2.5}, 'options': '-c jit=off'}"
+    )
+
+
+def test_jit_is_off_and_options_given_in_the_url_are_kept():
+    result = load_settings(
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/throughline?options=-c%20work_mem%3D8MB"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "'options': '-c work_mem=8MB -c jit=off'" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -210,3 +224,10 @@ def _wait_until_both_workers_answer(server, url, headers, log, timeout=90):
         time.sleep(0.1)
     if answered < 10:
         raise RuntimeError(f"uvicorn did not answer:\n{log.read_text()}")
+
+
+@pytest.mark.django_db
+def test_connections_run_without_the_jit_compiler():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
