@@ -26,9 +26,10 @@ from accounts import services as account_services
 from accounts.models import Role, User
 from core import imports
 from journeys import demo
-from journeys.models import Journey
+from journeys.models import Card, Journey, LaneKind
 from journeys.services import structure, versioning
 from metrics import services as metrics
+from prioritization.services import initiatives, integrations, scoring, webhooks
 from research import services as research
 from research.imports import EVIDENCE_IMPORT
 
@@ -68,6 +69,18 @@ NOT_PAGES = {
     "research:card_evidence": "HTMX fragment: a card's evidence panel (test_research_browser.py)",
     "research:trash_restore": "POST only (Undo and Put back on the research pages)",
     "metrics:measurement_add": "POST only (the form is on metrics:metric)",
+    "prioritization:queue_export": "a CSV download (tests/prioritization/test_queue.py)",
+    "prioritization:initiative_status": "POST only (the status menu of prioritization:initiative)",
+    "prioritization:initiative_card_unlink": "POST only (Unlink on prioritization:initiative)",
+    "prioritization:initiative_target_remove": "POST only (Remove on prioritization:initiative_target)",
+    "prioritization:delivery_link_remove": "POST only (Remove on prioritization:initiative_links)",
+    "prioritization:integration_rotate": "POST only (on prioritization:integration)",
+    "prioritization:integration_poll": "POST only (Check now on prioritization:integration)",
+    "prioritization:jira_webhook": "POST only: Jira's signed calls, no session (tests/prioritization/)",
+    "prioritization:asana_webhook": "POST only: Asana's signed calls, no session (tests/prioritization/)",
+    "prioritization:webhook_rotate": "POST only (on prioritization:webhook)",
+    "prioritization:webhook_test": "POST only (Send a test on prioritization:webhook)",
+    "prioritization:delivery_resend": "POST only (Resend on prioritization:webhook_deliveries)",
     "imports:progress": "HTMX fragment: the progress bar of imports:detail (checked inside it)",
 }
 # The editor's fragments and actions (journeys/views/editor.py): parts of the map page, checked there.
@@ -143,6 +156,40 @@ class World:
             importer=EVIDENCE_IMPORT, user=self.editor, target={"study": self.study.pk}, filename="notes.csv",
             data=b"id;quote;date\nq1;The pricing page lost me;31/03/2026\n",
         )  # fmt: skip
+        # Prioritization: a scored pain point, an initiative on it with a target and a delivery link, a Jira
+        # integration, a webhook with a test delivery.
+        self.pain = (
+            Card.objects.filter(journey=self.lifecycle, lane__kind=LaneKind.PAIN_POINTS)
+            .order_by("pk")
+            .first()
+        )
+        values = {"customer_impact": 4, "business_impact": 3, "effort": 2, "strategic_alignment": 4}
+        scoring.score_set(
+            card_id=self.pain.pk, by=self.admin, values=values,
+            rationales={"customer_impact": "Six of eight interviewees stalled here."},
+        )  # fmt: skip
+        self.initiative = initiatives.initiative_create(
+            workspace_id=self.workspace.pk, by=self.admin, title="Guided first report"
+        )
+        initiatives.initiative_card_link(
+            initiative_id=self.initiative.pk, card_id=self.pain.pk, by=self.admin
+        )
+        self.target = initiatives.initiative_target_add(
+            initiative_id=self.initiative.pk, by=self.admin, metric_id=self.metric.pk,
+            expected_direction="up", expected_size=5,
+        )  # fmt: skip
+        initiatives.delivery_link_add(
+            initiative_id=self.initiative.pk, by=self.admin, provider="jira", key="ONB-12",
+            url="https://acme.atlassian.net/browse/ONB-12",
+        )  # fmt: skip
+        self.integration = integrations.integration_create(
+            workspace_id=self.workspace.pk, by=self.admin, provider="jira", name="Jira Cloud"
+        )
+        self.webhook = webhooks.webhook_create(
+            workspace_id=self.workspace.pk, by=self.admin, url="https://hooks.example.com/throughline"
+        )
+        webhooks.webhook_send_test(webhook_id=self.webhook.pk, by=self.admin)
+        self.measurement = self.metric.measurements.order_by("period_end").first()
 
 
 # name -> [(persona or None for signed out, url(world), status)]; several entries cover several templates.
@@ -233,6 +280,87 @@ PAGES = {
         ("editor", lambda w: reverse("metrics:metric_delete", args=[w.metric.pk]), 200)
     ],
     "metrics:help": [("viewer", lambda w: reverse("metrics:help"), 200)],
+    "metrics:measurement_edit": [
+        ("editor", lambda w: reverse("metrics:measurement_edit", args=[w.measurement.pk]), 200)
+    ],
+    "metrics:measurement_delete": [
+        ("editor", lambda w: reverse("metrics:measurement_delete", args=[w.measurement.pk]), 200)
+    ],
+    "metrics:settings": [
+        ("admin", lambda w: reverse("metrics:settings", args=[w.workspace.pk]), 200),
+        ("viewer", lambda w: reverse("metrics:settings", args=[w.workspace.pk]), 200),  # read only
+    ],
+    "prioritization:queue": [
+        ("viewer", lambda w: reverse("prioritization:queue"), 200),
+        ("viewer", lambda w: reverse("prioritization:queue") + "?q=nothing-matches-this", 200),
+    ],
+    "prioritization:queue_matrix": [("viewer", lambda w: reverse("prioritization:queue_matrix"), 200)],
+    "prioritization:card_score": [
+        ("editor", lambda w: reverse("prioritization:card_score", args=[w.pain.pk]), 200),
+        ("viewer", lambda w: reverse("prioritization:card_score", args=[w.pain.pk]), 200),
+    ],
+    "prioritization:card_score_history": [
+        ("viewer", lambda w: reverse("prioritization:card_score_history", args=[w.pain.pk]), 200)
+    ],
+    "prioritization:scoring_model": [
+        ("admin", lambda w: reverse("prioritization:scoring_model", args=[w.workspace.pk]), 200),
+        ("viewer", lambda w: reverse("prioritization:scoring_model", args=[w.workspace.pk]), 200),
+    ],
+    "prioritization:scoring_help": [("viewer", lambda w: reverse("prioritization:scoring_help"), 200)],
+    "prioritization:initiatives": [("viewer", lambda w: reverse("prioritization:initiatives"), 200)],
+    "prioritization:initiative_board": [
+        ("viewer", lambda w: reverse("prioritization:initiative_board"), 200)
+    ],
+    "prioritization:initiative_create": [
+        ("editor", lambda w: reverse("prioritization:initiative_create"), 200)
+    ],
+    "prioritization:initiative": [
+        ("viewer", lambda w: reverse("prioritization:initiative", args=[w.initiative.pk]), 200),
+        ("editor", lambda w: reverse("prioritization:initiative", args=[w.initiative.pk]), 200),
+    ],
+    "prioritization:initiative_edit": [
+        ("editor", lambda w: reverse("prioritization:initiative_edit", args=[w.initiative.pk]), 200)
+    ],
+    "prioritization:initiative_delete": [
+        ("editor", lambda w: reverse("prioritization:initiative_delete", args=[w.initiative.pk]), 200)
+    ],
+    "prioritization:initiative_cards": [
+        ("editor", lambda w: reverse("prioritization:initiative_cards", args=[w.initiative.pk]), 200)
+    ],
+    "prioritization:initiative_targets": [
+        ("editor", lambda w: reverse("prioritization:initiative_targets", args=[w.initiative.pk]), 200)
+    ],
+    "prioritization:initiative_target": [
+        ("editor", lambda w: reverse("prioritization:initiative_target", args=[w.target.pk]), 200)
+    ],
+    "prioritization:initiative_links": [
+        ("editor", lambda w: reverse("prioritization:initiative_links", args=[w.initiative.pk]), 200)
+    ],
+    "prioritization:outcomes_help": [("viewer", lambda w: reverse("prioritization:outcomes_help"), 200)],
+    "prioritization:integrations": [
+        ("admin", lambda w: reverse("prioritization:integrations"), 200),
+        ("editor", lambda w: reverse("prioritization:integrations"), 403),
+    ],
+    "prioritization:integration_create": [
+        ("admin", lambda w: reverse("prioritization:integration_create") + "?provider=asana", 200)
+    ],
+    "prioritization:integration": [
+        ("admin", lambda w: reverse("prioritization:integration", args=[w.integration.pk]), 200)
+    ],
+    "prioritization:integration_delete": [
+        ("admin", lambda w: reverse("prioritization:integration_delete", args=[w.integration.pk]), 200)
+    ],
+    "prioritization:webhooks": [("admin", lambda w: reverse("prioritization:webhooks"), 200)],
+    "prioritization:webhook_create": [("admin", lambda w: reverse("prioritization:webhook_create"), 200)],
+    "prioritization:webhook": [
+        ("admin", lambda w: reverse("prioritization:webhook", args=[w.webhook.pk]), 200)
+    ],
+    "prioritization:webhook_delete": [
+        ("admin", lambda w: reverse("prioritization:webhook_delete", args=[w.webhook.pk]), 200)
+    ],
+    "prioritization:webhook_deliveries": [
+        ("admin", lambda w: reverse("prioritization:webhook_deliveries", args=[w.webhook.pk]), 200)
+    ],
     # An evidence file waiting for its mapping: the preview, the mapping form, the date order found.
     "imports:detail": [("editor", lambda w: reverse("imports:detail", args=[w.import_job.pk]), 200)],
 }
