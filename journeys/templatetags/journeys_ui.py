@@ -10,7 +10,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from ..models import LaneKind
+from ..models import EMOTION_MAX, EMOTION_MIN, LaneKind
 from .text_ui import is_quoted
 
 register = template.Library()
@@ -235,6 +235,22 @@ def lane_icon(kind) -> SafeString:
     if key not in _LANE_ICONS:
         _LANE_ICONS[key] = render_to_string("journeys/_lane_icon.html", {"kind": key})
     return mark_safe(_LANE_ICONS[key])  # noqa: S308 (our own template, rendered with autoescape)
+
+
+# Markup that is the same on every map (the score picker's panel, the lane menu's kinds) is drawn once per
+# process and URL prefix instead of on every page: a template loop of a few dozen nodes each time.
+_CONSTANT_CONTEXT = {"scores": list(range(EMOTION_MAX, EMOTION_MIN - 1, -1)), "lane_kinds": LaneKind.choices}
+_CONSTANT_MARKUP: dict[tuple[str, str], str] = {}
+
+
+@register.simple_tag
+def constant_markup(name: str) -> SafeString:
+    """{% constant_markup "journeys/editor/_score_picker_panel.html" %}: a template drawn from constants only
+    (`scores`, `lane_kinds`), rendered once per process and URL prefix."""
+    key = (name, get_script_prefix())
+    if key not in _CONSTANT_MARKUP:
+        _CONSTANT_MARKUP[key] = render_to_string(name, _CONSTANT_CONTEXT)
+    return mark_safe(_CONSTANT_MARKUP[key])  # noqa: S308 (our own template, rendered with autoescape)
 
 
 _URL_PARTS: dict[tuple[str, str], list[str]] = {}
