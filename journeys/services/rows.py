@@ -91,6 +91,76 @@ def collect(seeds: dict) -> dict:
     return found
 
 
+def pointer_relations(model) -> list:
+    """The relations whose rows a delete of `model` rows keeps but changes: reverse foreign keys and
+    one-to-ones with on_delete=SET_NULL (a score's satisfaction metric), of every installed app."""
+    return [
+        rel
+        for rel in model._meta.get_fields(include_hidden=True)
+        if rel.auto_created
+        and not rel.concrete
+        and (rel.one_to_many or rel.one_to_one)
+        and rel.on_delete is models.SET_NULL
+    ]
+
+
+def collect_pointers(found: dict) -> dict:
+    """What deleting the rows `collect` found ({model: {pk: row}}) would clear in rows it does not take:
+    {label: {attname: [[pk, value], ...]}} for every SET_NULL foreign key pointing at one of them, so a
+    restore can point them back (`pointers_return`). One query per such relation of the models found."""
+    out = {}
+    for model, rows in found.items():
+        for rel in pointer_relations(model):
+            child, link = rel.related_model, rel.field
+            keys = {row[link.target_field.attname] for row in rows.values()}
+            taken = set(found.get(child, {}))
+            pairs = (
+                child._base_manager.filter(**{f"{link.attname}__in": keys})
+                .exclude(pk__in=taken)
+                .order_by("pk")
+                .values_list("pk", link.attname)
+            )
+            listed = [[json_safe(pk), json_safe(value)] for pk, value in pairs]
+            if listed:
+                out.setdefault(child._meta.label, {}).setdefault(link.attname, []).extend(listed)
+    return out
+
+
+def pointers_return(pointers: dict) -> int:
+    """Point back what a delete cleared ({label: {attname: [[pk, value]]}} from `collect_pointers`), once
+    what they point at is there again: only rows that still exist and are still cleared (a value chosen
+    since is kept). Returns how many rows changed. Two queries per pointer column, whatever the rows."""
+    changed = 0
+    for label, columns in pointers.items():
+        model = model_of(label)
+        if model is None:
+            continue
+        for attname, pairs in columns.items():
+            f = next((f for f in model._meta.concrete_fields if f.attname == attname), None)
+            if f is None or not f.is_relation or not pairs:
+                continue
+            wanted = {f.model._meta.pk.to_python(pk): f.target_field.to_python(value) for pk, value in pairs}
+            target = f.related_model
+            there = set(
+                target._base_manager.filter(
+                    **{f"{f.target_field.attname}__in": set(wanted.values())}
+                ).values_list(f.target_field.attname, flat=True)
+            )
+            objs = [
+                obj
+                for obj in model._base_manager.filter(pk__in=wanted, **{f"{attname}__isnull": True}).only(
+                    "pk"
+                )
+                if wanted[obj.pk] in there
+            ]
+            for obj in objs:
+                setattr(obj, attname, wanted[obj.pk])
+            if objs:
+                model._base_manager.bulk_update(objs, [f.name])
+                changed += len(objs)
+    return changed
+
+
 # ---------------------------------------------------------------------------------------------- references
 
 

@@ -15,7 +15,10 @@ Rows attached to what comes back return when what they point at is there; a refe
 left since is cleared (SET_NULL columns). A row that cannot exist without something deleted too waits for
 it when that has an undo of its own (another element; an upper app's evidence, journeys/attachments.py):
 an evidence link whose evidence was deleted after the card comes back when both are back, whichever undo
-comes last (waiting.py). A row pointing at what is gone for good (a person's mention) stays out.
+comes last (waiting.py). A row pointing at what is gone for good (a person's mention) stays out. A row
+the delete does not take but changes — a SET_NULL column pointing at a deleted row, like a score's
+satisfaction metric on a deleted step — is pointed back when the restore brings its target back and the
+column is still empty (`collect_pointers` / `pointers_return`).
 
 A version restore (versioning.py) keeps through the same machinery: what the version lacks goes to the
 trash as one item of kind RESTORE, and what the version has but the map lacks comes back from the trash
@@ -44,7 +47,15 @@ from core.text import shorten
 from .. import access
 from ..models import Card, Comment, Journey, Lane, Stage, Step, TrashedItem
 from .changes import lock_journey, record_change
-from .rows import collect, instances, model_of, rows_return, settle_references
+from .rows import (
+    collect,
+    collect_pointers,
+    instances,
+    model_of,
+    pointers_return,
+    rows_return,
+    settle_references,
+)
 from .waiting import restorable, waiting_keep, waiting_lock, waiting_purge, waiting_return
 
 PAYLOAD_SCHEMA = 2
@@ -97,9 +108,12 @@ def title_of(kind: str, obj) -> str:
 def trash_keep(*, journey: Journey, by: User | None, kind: str, seeds: dict, title: str) -> TrashedItem:
     """Keep elements about to be deleted ({model: ids}) with every row their delete takes with it, as one
     trash item (called under the journey's lock, before the delete)."""
-    return TrashedItem.objects.create(
-        journey=journey, kind=kind, title=title, payload=_payload(collect(seeds)), deleted_by=by
-    )
+    found = collect(seeds)
+    payload = _payload(found)
+    pointers = collect_pointers(found)
+    if pointers:  # SET_NULL columns elsewhere the delete clears (a score's metric): pointed back on restore
+        payload["pointers"] = pointers
+    return TrashedItem.objects.create(journey=journey, kind=kind, title=title, payload=payload, deleted_by=by)
 
 
 def trash_put(*, journey: Journey, by: User, kind: str, obj) -> TrashedItem:
@@ -168,6 +182,7 @@ class Held:
     items: list = field(default_factory=list)
     elements: dict = field(default_factory=dict)  # kind -> {id: row}
     rows: dict = field(default_factory=dict)  # model label -> {pk: row}
+    pointers: dict = field(default_factory=dict)  # model label -> {attname: [[pk, value]]}
 
 
 def trash_held(*, journey: Journey, wanted: dict) -> Held:
@@ -187,6 +202,9 @@ def trash_held(*, journey: Journey, wanted: dict) -> Held:
         for label, rows in _by_pk(payload["rows"]).items():
             for pk, row in rows.items():
                 held.rows.setdefault(label, {}).setdefault(pk, row)
+        for label, columns in payload.get("pointers", {}).items():
+            for attname, pairs in columns.items():
+                held.pointers.setdefault(label, {}).setdefault(attname, []).extend(pairs)
     return held
 
 
@@ -233,15 +251,18 @@ def _item_journey_id(item_id) -> int:
     return journey_id
 
 
-def rows_back(*, journey: Journey, rows: dict, known: dict) -> tuple[dict, dict]:
+def rows_back(*, journey: Journey, rows: dict, known: dict, pointers=None) -> tuple[dict, dict]:
     """Put back kept rows attached to elements now on the journey's map ({label: {pk: row}}; `known` {model:
-    ids} on the map), then the rows waiting on the journey whose references now hold. Returns ({label: pks
+    ids} on the map), then the rows waiting on the journey whose references now hold, then point back the
+    SET_NULL columns the delete cleared (`pointers`, rows.collect_pointers). Returns ({label: pks
     put back}, {label: pks waiting now}): a kept row missing only what may come back (an element in a trash
     item, evidence in research's) waits for it; the caller takes both out of the items that held them. A
     constant number of queries."""
     returned = rows_return(rows=rows, known=known, restorable=restorable())
     again = waiting_return(journey=journey, known=known)
     waiting_keep(journey_id=journey.pk, rows=returned.waiting)
+    if pointers:
+        pointers_return(pointers)
     back = {label: set(pks) for label, pks in returned.back.items()}
     for label, pks in again.back.items():
         back.setdefault(label, set()).update(pks)
@@ -383,7 +404,7 @@ def trash_restore(*, item_id: int, by: User):
         _place_back(journey, kind, objs)
         ELEMENT[kind].objects.bulk_create(objs)
     known = {Journey: {journey.pk}, **{ELEMENT[k]: back_ids[k] | live.get(k, set()) for k in KINDS}}
-    rows_back(journey=journey, rows=_by_pk(payload["rows"]), known=known)
+    rows_back(journey=journey, rows=_by_pk(payload["rows"]), known=known, pointers=payload.get("pointers"))
 
     item.restored_at = timezone.now()
     item.save(update_fields=["restored_at"])

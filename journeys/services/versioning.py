@@ -462,7 +462,7 @@ def _apply_snapshot(journey: Journey, target: dict, current: dict, by: User, ver
     # What was attached to the elements back from the trash (comments, mentions, other apps' rows), and the
     # rows that waited on this map for what they point at (trash.rows_back; both kinds of undo run it).
     known = {Journey: {journey.pk}, **{MODEL[kind]: set(ids[kind].values()) for kind in KINDS}}
-    back, waiting_now = trash.rows_back(journey=journey, rows=held.rows, known=known)
+    back, waiting_now = trash.rows_back(journey=journey, rows=held.rows, known=known, pointers=held.pointers)
     if held.items:
         taken = {k: back.get(k, set()) | waiting_now.get(k, set()) for k in {*back, *waiting_now}}
         trash.trash_consume(held=held, elements=brought, rows=taken)
