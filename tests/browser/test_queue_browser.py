@@ -150,6 +150,9 @@ def test_find_filter_and_follow_the_queue(new_page, sign_in, workspace, admin, e
     card = page.locator(f"#card-{scored[0].pk}")
     expect(card).to_be_in_viewport()
     expect(page).to_have_url(re.compile(rf"view=priority#card-{scored[0].pk}$"))
+    # …and marked there: the card the link named is outlined, its neighbours are not.
+    expect(card).to_have_css("outline-style", "solid")
+    expect(page.locator(f"#card-{scored[1].pk}")).to_have_css("outline-style", "none")
     page.goto(queue_url)
     page.locator(".q-row").first.get_by_role("link", name=re.compile("9 items")).click()
     expect(page.get_by_text("Heard in call 0")).to_be_visible()
