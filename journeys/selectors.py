@@ -315,14 +315,18 @@ def journey_tree_page(journeys, *, page: int = 1, per_page: int = 50) -> TreePag
     """One page of the hierarchy of `journeys` (each journey followed by its children; one whose parent is
     not among them at the top level) in two queries whatever the number of journeys: the tree's
     order from the ids and parents of all of them, in the list's order (search and filters apply to all),
-    then the page's journeys in full with their card counts. A page past the last shows the last."""
+    then the page's journeys by id with their owner, last editor and card counts. A page past the last shows
+    the last."""
     links = journeys.select_related(None).values_list("pk", "parent_id")  # plain tuples: no instances
     order = _tree_order(list(links))
     pages = max(1, -(-len(order) // per_page))
     number = min(max(1, page), pages)
     window = order[(number - 1) * per_page : number * per_page]
+    # The page's journeys by id: the ids come from `journeys` (visibility and filters applied there), so the
+    # second query needs neither again (its subqueries cost more to build and plan than the 50 rows).
+    page_journeys = journeys.model.objects.filter(pk__in=[pk for pk, _ in window])
     full = {
-        j.pk: j for j in journeys.filter(pk__in=[pk for pk, _ in window]).annotate(card_count=card_count())
+        j.pk: j for j in page_journeys.select_related("owner", "updated_by").annotate(card_count=card_count())
     }
     rows = [(full[pk], depth) for pk, depth in window if pk in full]
     start = (number - 1) * per_page + 1 if rows else 0

@@ -1,14 +1,18 @@
 """Presentation helpers for journey maps."""
 
 from html import escape as _escape  # what django.utils.html.escape does, without its lazy-string wrapper
+from urllib.parse import quote
 
 from django import template
 from django.template.defaultfilters import linebreaksbr
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
+from django.utils import formats, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
+
+from accounts.templatetags.ui import AVATAR_TONES, ago
 
 from ..models import EMOTION_MAX, EMOTION_MIN, LaneKind
 from .text_ui import is_quoted
@@ -684,3 +688,87 @@ def overlay_headline(context, oob: bool = False) -> SafeString:
         f'<span class="ov-headline__view">{view}</span>'
         f'{figure}<span class="ov-headline__detail">{detail}</span></p>'
     )
+
+
+# ---------------------------------------------------------------------------------------------- journeys list
+
+_LEVEL_ICONS = {
+    "lifecycle": (
+        '<svg class="icon" viewBox="0 0 16 16" fill="none" stroke="currentColor" stroke-width="1.6" '
+        'stroke-linecap="round" stroke-linejoin="round">'
+        '<path d="M2 10.5c2.2 0 2.8-5 5-5s2.8 5 5 5 2-2 2-2"/></svg>'
+    ),
+    "sub-journey": (
+        '<svg class="icon" viewBox="0 0 16 16" fill="none" stroke="currentColor" stroke-width="1.6" '
+        'stroke-linecap="round" stroke-linejoin="round"><path d="M3 3v5.5a2 2 0 0 0 2 2h8M10.5 8l2.5 2.5-2.5 '
+        '2.5"/></svg>'
+    ),
+}
+_OTHER_LEVEL_ICON = (
+    '<svg class="icon" viewBox="0 0 16 16" fill="none" stroke="currentColor" stroke-width="1.6" '
+    'stroke-linecap="round"><circle cx="8" cy="8" r="2.5"/><circle cx="8" cy="8" r="5.5" '
+    'stroke-dasharray="2 2.2"/></svg>'
+)
+_RESTRICTED = (
+    '<span class="badge badge--restricted" title="Only people granted access can see this journey">'
+    '<svg class="icon icon--sm" viewBox="0 0 16 16" fill="none" stroke="currentColor" stroke-width="1.6" '
+    'stroke-linecap="round"><rect x="3.5" y="7" width="9" height="6.5" rx="1.5"/><path d="M5.5 7V5a2.5 2.5 0 '
+    '0 1 5 0v2"/></svg>Restricted</span>'
+)
+_ARCHIVED = '<span class="badge badge--archived">Archived</span>'
+
+
+def _person_html(user) -> str:
+    return (
+        f'<span class="person"><span class="avatar avatar--sm avatar--t{(user.pk or 0) % AVATAR_TONES}" '
+        f'aria-hidden="true" dir="auto">{_escape(user.initials)}</span>'
+        f'<span class="person__name" dir="auto">{_escape(user.display_name)}</span></span>'
+    )
+
+
+def _journey_row(journey, depth: int, map_url: list[str], list_url: str) -> str:
+    level, title = _escape(journey.level), _escape(journey.title)
+    tags = "".join(
+        f'<a class="tag" href="{list_url}?tag={_escape(quote(tag, safe="/"))}" dir="auto">{_escape(tag)}</a>'
+        for tag in journey.tags or ()
+    )
+    persona = journey.persona
+    local = timezone.localtime(journey.updated_at)
+    when = _escape(formats.date_format(local, "DATETIME_FORMAT"))  # the datetime attribute: "c" is isoformat
+    editor = journey.updated_by
+    return "".join(
+        (
+            f'<tr class="{"is-archived" if journey.archived else ""}" data-journey-id="{journey.pk}"><td>',
+            f'<div class="jtitle" style="--depth: {int(depth)}">',
+            '<span class="jtitle__elbow" aria-hidden="true"></span>' if depth else "",
+            f'<span class="jtitle__icon jtitle__icon--{level}" aria-hidden="true">',
+            _LEVEL_ICONS.get(journey.level, _OTHER_LEVEL_ICON),
+            '</span><div class="jtitle__main"><div class="jtitle__name">',
+            f'<a href="{map_url[0]}{journey.pk}{map_url[1]}" dir="auto">{title}</a>',
+            _RESTRICTED if journey.visibility == "restricted" else "",
+            _ARCHIVED if journey.archived else "",
+            "</div>",
+            f'<span class="jtitle__persona" dir="auto">{_escape(persona)}</span>' if persona else "",
+            f'<div class="tags">{tags}</div>' if tags else "",
+            "</div></div></td>",
+            f'<td><span class="badge badge--{level}">{_escape(str(journey.get_level_display()))}</span></td>',
+            f'<td><span class="badge badge--dot badge--{_escape(journey.state)}">',
+            "Current" if journey.state == "current" else "Future",
+            f"</span></td><td>{_person_html(journey.owner)}</td>",
+            f'<td class="num"><span class="count-pill">{int(journey.card_count)}</span></td>',
+            f'<td class="updated"><time datetime="{local.isoformat()}" title="{when}">',
+            f"{_escape(ago(journey.updated_at))}</time>",
+            f"<small>by <bdi>{_escape(editor.display_name)}</bdi></small>" if editor else "",
+            "</td></tr>",
+        )
+    )
+
+
+@register.simple_tag
+def journey_rows(rows) -> SafeString:
+    """{% journey_rows rows %}: the <tr> of each (journey, depth) of a journeys list page (selectors.TreePage
+    rows: journeys with owner, last editor and `card_count`), user text escaped. Built as strings like the
+    map's cells: through the template engine a page of 50 rows took ~17 ms of a ~60 ms page."""
+    map_url = element_url("journeys:map", _PLACEHOLDER).split(str(_PLACEHOLDER))
+    list_url = reverse("journeys:list")
+    return mark_safe("\n".join(_journey_row(j, d, map_url, list_url) for j, d in rows))  # noqa: S308 (escaped)

@@ -85,6 +85,25 @@ def test_row_shows_level_state_owner_cards_and_tags(client, admin, editor, works
     assert "just now" in row and "by <bdi>Alice Admin</bdi>" in row
 
 
+def test_row_escapes_what_people_typed_and_links_tags_by_their_text(client, admin, editor, workspace):
+    journey = factories.make_journey(
+        workspace, by=admin, title='Sign-up <script>x()</script> & "more"', persona="Ops <lead>",
+        tags=["a&b <c>", "ä/ö ?#"], visibility="restricted",
+    )  # fmt: skip
+    services.journey_update(journey_id=journey.pk, by=admin, expected_version=journey.version, archived=True)
+    client.force_login(admin)
+    body = client.get(LIST + "?archived=on").content.decode()
+    row = body[body.index(f'data-journey-id="{journey.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "<script>" not in row and "<lead>" not in row and "<c>" not in row
+    assert ">Sign-up &lt;script&gt;x()&lt;/script&gt; &amp; &quot;more&quot;</a>" in row
+    assert ">Ops &lt;lead&gt;</span>" in row
+    assert '?tag=a%26b%20%3Cc%3E" dir="auto">a&amp;b &lt;c&gt;</a>' in row
+    assert '?tag=%C3%A4/%C3%B6%20%3F%23" dir="auto">ä/ö ?#</a>' in row
+    assert "Restricted</span>" in row and 'class="badge badge--archived"' in row
+    assert row.startswith(f'data-journey-id="{journey.pk}"') and 'class="is-archived"' in body
+
+
 @pytest.fixture
 def catalogue(workspace, admin, editor):
     return {
