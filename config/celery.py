@@ -36,6 +36,8 @@ app.conf.beat_schedule = {
     # Outbound webhook deliveries that are due and pending (prioritization/webhooks.py): re-queued every
     # minute: a task the broker dropped or a worker that died mid-attempt delays a delivery, never loses it.
     "requeue-webhook-deliveries": {"task": "prioritization.requeue_webhook_deliveries", "schedule": 60},
+    # Delivery sync's logs past DELIVERY_LOG_RETENTION_DAYS (prioritization/webhooks.py `purge_logs`).
+    "purge-delivery-logs": {"task": "prioritization.purge_delivery_logs", "schedule": 24 * 60 * 60},
     # Jira/Asana issues linked to initiatives, asked about in case a webhook never arrived (prioritization/
     # sync.py): only what changed after what the links have seen is applied.
     "poll-delivery-tools": {"task": "prioritization.poll_integrations", "schedule": 30 * 60},

@@ -347,6 +347,13 @@ if not 0 <= METRICS_SHIFT_SCAN_HOUR <= 23:
 TRASH_RETENTION_DAYS = env.int("TRASH_RETENTION_DAYS", default=30)
 if TRASH_RETENTION_DAYS < 1:
     raise ImproperlyConfigured(f"TRASH_RETENTION_DAYS must be 1 or more (got {TRASH_RETENTION_DAYS}).")
+# Delivery sync's logs (what Jira and Asana sent, what webhooks were sent) are kept this many days, then
+# purged by a daily task (prioritization.purge_delivery_logs); webhook deliveries still being retried stay.
+DELIVERY_LOG_RETENTION_DAYS = env.int("DELIVERY_LOG_RETENTION_DAYS", default=90)
+if DELIVERY_LOG_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(
+        f"DELIVERY_LOG_RETENTION_DAYS must be 1 or more (got {DELIVERY_LOG_RETENTION_DAYS})."
+    )
 
 # Outbound webhooks (prioritization/webhooks.py): retries with exponential backoff, base × 2^(n − 1) seconds
 # capped at the max, up to WEBHOOK_MAX_ATTEMPTS attempts; each request's timeout.

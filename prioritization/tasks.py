@@ -20,6 +20,13 @@ def requeue_webhook_deliveries() -> int:
     return webhooks.requeue_due()
 
 
+@shared_task(name=webhooks.PURGE_LOGS_TASK)
+def purge_delivery_logs() -> list[int]:
+    """Daily (config/celery.py's beat schedule): delivery sync's logs past DELIVERY_LOG_RETENTION_DAYS.
+    Returns [inbound, outbound] rows deleted."""
+    return list(webhooks.purge_logs())
+
+
 @shared_task(name=sync.POLL_TASK)
 def poll_integration(integration_id: int) -> list[str]:
     """Ask Jira or Asana about one integration's linked issues ("Check now"). Returns the outcomes of

@@ -27,6 +27,9 @@ delivery (a row lock, then a lease of LEASE_SECONDS on `next_attempt_at`), so tw
 delivery (a retry and the beat sweep, a redelivered message) never both send it; the lease also lets the
 sweep pick up a delivery whose worker died mid-request. Receivers should still drop repeats by delivery id:
 a worker that dies after the receiver answered but before the answer is recorded sends it again.
+
+Logs: deliveries both ways (these, and sync.py's InboundDelivery) are kept DELIVERY_LOG_RETENTION_DAYS, then
+purged daily (`purge_logs`); a delivery still being retried stays.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from celery import current_app
@@ -49,12 +52,13 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from . import outbound
-from .models import DeliveryState, Event, Webhook, WebhookAttempt, WebhookDelivery
+from .models import DeliveryState, Event, InboundDelivery, Webhook, WebhookAttempt, WebhookDelivery
 
 log = logging.getLogger(__name__)
 
 DELIVER_TASK = "prioritization.deliver_webhook"
 REQUEUE_TASK = "prioritization.requeue_webhook_deliveries"
+PURGE_LOGS_TASK = "prioritization.purge_delivery_logs"
 
 SIGNATURE_HEADER = "X-Throughline-Signature"
 DELIVERY_HEADER = "X-Throughline-Delivery"
@@ -313,3 +317,23 @@ def deliveries_of(*, webhook_id: int):
         .order_by("-created_at", "-pk")
         .prefetch_related(Prefetch("attempt_log", queryset=WebhookAttempt.objects.order_by("at", "pk")))
     )
+
+
+def purge_logs(*, now: datetime | None = None) -> tuple[int, int]:
+    """Delete delivery sync's log rows older than DELIVERY_LOG_RETENTION_DAYS (days; settings, 90 by
+    default): inbound deliveries by when they were received, outbound webhook deliveries (with their
+    attempts) by when they were made — only delivered or given-up ones: a pending delivery is still being
+    retried and stays whatever its age. Daily, from beat (config/celery.py). Returns (inbound, outbound)
+    rows deleted. An inbound delivery purged and received again is judged again: one older than what its
+    link has seen is ignored as stale (sync.py), so a late duplicate changes nothing."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.DELIVERY_LOG_RETENTION_DAYS)
+    inbound = (
+        InboundDelivery.objects.filter(received_at__lt=cutoff).delete()[1].get(InboundDelivery._meta.label, 0)
+    )
+    outbound = (
+        WebhookDelivery.objects.filter(created_at__lt=cutoff)
+        .exclude(state=DeliveryState.PENDING)
+        .delete()[1]
+        .get(WebhookDelivery._meta.label, 0)
+    )
+    return inbound, outbound

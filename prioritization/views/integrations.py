@@ -10,6 +10,7 @@ changed nothing."""
 import hmac
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -247,6 +248,7 @@ def integration_detail(request, pk):
             "statuses": [(s.value, s.label) for s in MAPPABLE],
             "conflict": conflict,
             "recent": recent,
+            "log_days": settings.DELIVERY_LOG_RETENTION_DAYS,
             "webhook_url": webhook_url(request, integration),
             "pollable": bool(integration.active and integration.base_url and integration.api_token),
         },

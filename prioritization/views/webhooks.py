@@ -3,6 +3,7 @@ rotate, send a test, recent deliveries), delete, the delivery log with every att
 delivery again. Thin: access once (prioritization.access), a service or a read of webhooks.py, render."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -248,6 +249,7 @@ def webhook_deliveries(request, pk):
             "page_query": query.urlencode(),
             "state": state,
             "states": DeliveryState.choices,
+            "log_days": settings.DELIVERY_LOG_RETENTION_DAYS,
         },
     )
 
