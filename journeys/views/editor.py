@@ -488,7 +488,6 @@ def _cells_fragment(request, journey: Journey, cells) -> HttpResponse:
         "cells": items,
         "curves": curves,
         "oob": True,
-        "new_card_url": reverse("journeys:editor_card_new", args=[journey.pk]),
         **map_grid.editing_context(journey),
     }
     return _fragment("journeys/editor/_cells.html", context)
