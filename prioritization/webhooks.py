@@ -321,19 +321,35 @@ def deliveries_of(*, webhook_id: int):
 
 def purge_logs(*, now: datetime | None = None) -> tuple[int, int]:
     """Delete delivery sync's log rows older than DELIVERY_LOG_RETENTION_DAYS (days; settings, 90 by
-    default): inbound deliveries by when they were received, outbound webhook deliveries (with their
-    attempts) by when they were made — only delivered or given-up ones: a pending delivery is still being
-    retried and stays whatever its age. Daily, from beat (config/celery.py). Returns (inbound, outbound)
-    rows deleted. An inbound delivery purged and received again is judged again: one older than what its
-    link has seen is ignored as stale (sync.py), so a late duplicate changes nothing."""
+    default). Inbound deliveries go by when they were received, except the newest of each issue of an
+    integration, whatever its age: its delivery id is what makes the next poll of an issue whose provider
+    gives no update time a duplicate (sync.poll's `poll:<key>:<status>`), so an issue sitting in "Done"
+    does not move its initiative again every retention period. Outbound webhook deliveries (with their
+    attempts) go by when they were made, delivered or given-up ones only: a pending delivery is still being
+    retried; rows are locked first (skipping any a "Send again" holds) and their state checked again at
+    the delete. Daily, from beat (config/celery.py). Returns (inbound, outbound) rows deleted."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.DELIVERY_LOG_RETENTION_DAYS)
+    newest = (
+        InboundDelivery.objects.order_by("integration_id", "issue_key", "-received_at", "-id")
+        .distinct("integration_id", "issue_key")
+        .values("pk")
+    )
     inbound = (
-        InboundDelivery.objects.filter(received_at__lt=cutoff).delete()[1].get(InboundDelivery._meta.label, 0)
-    )
-    outbound = (
-        WebhookDelivery.objects.filter(created_at__lt=cutoff)
-        .exclude(state=DeliveryState.PENDING)
+        InboundDelivery.objects.filter(received_at__lt=cutoff)
+        .exclude(pk__in=newest)
         .delete()[1]
-        .get(WebhookDelivery._meta.label, 0)
+        .get(InboundDelivery._meta.label, 0)
     )
+    finished = [DeliveryState.DELIVERED, DeliveryState.FAILED]
+    with transaction.atomic():
+        ids = list(
+            WebhookDelivery.objects.filter(created_at__lt=cutoff, state__in=finished)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        outbound = (
+            WebhookDelivery.objects.filter(pk__in=ids, state__in=finished)
+            .delete()[1]
+            .get(WebhookDelivery._meta.label, 0)
+        )
     return inbound, outbound

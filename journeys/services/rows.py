@@ -18,6 +18,8 @@ from django.apps import apps
 from django.db import models
 from django.utils.duration import duration_iso_string
 
+from ..models import Card, Lane, Stage, Step
+
 
 def json_safe(value):
     """A column value as JSON that `Field.to_python` reads back exactly (datetimes keep microseconds)."""
@@ -126,6 +128,27 @@ def collect_pointers(found: dict) -> dict:
     return out
 
 
+def pointers_left(pointers: dict, *, back: dict, elements: dict | None = None) -> dict:
+    """`pointers` ({label: {attname: [[pk, value]]}}) without those at rows that came back (`back` {label:
+    pks}; `elements` {kind: ids} of map elements, by their model's label), which were pointed back with
+    them. No query."""
+    came = {label: set(pks) for label, pks in back.items()}
+    kinds = {"stage": Stage, "step": Step, "lane": Lane, "card": Card}
+    for kind, ids in (elements or {}).items():
+        came.setdefault(kinds[kind]._meta.label, set()).update(ids)
+    left = {}
+    for label, columns in pointers.items():
+        model = model_of(label)
+        for attname, pairs in columns.items():
+            fields = model._meta.concrete_fields if model is not None else ()
+            f = next((f for f in fields if f.attname == attname), None)
+            target = f.related_model._meta.label if f is not None and f.is_relation else None
+            kept = [pair for pair in pairs if target is None or pair[1] not in came.get(target, set())]
+            if kept:
+                left.setdefault(label, {})[attname] = kept
+    return left
+
+
 def pointers_return(pointers: dict) -> int:
     """Point back what a delete cleared ({label: {attname: [[pk, value]]}} from `collect_pointers`), once
     what they point at is there again: only rows that still exist and are still cleared (a value chosen
@@ -139,7 +162,9 @@ def pointers_return(pointers: dict) -> int:
             f = next((f for f in model._meta.concrete_fields if f.attname == attname), None)
             if f is None or not f.is_relation or not pairs:
                 continue
-            wanted = {f.model._meta.pk.to_python(pk): f.target_field.to_python(value) for pk, value in pairs}
+            wanted = {}  # the first pair of a row wins: callers list the newest keeping first
+            for pk, value in pairs:
+                wanted.setdefault(f.model._meta.pk.to_python(pk), f.target_field.to_python(value))
             target = f.related_model
             there = set(
                 target._base_manager.filter(

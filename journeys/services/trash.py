@@ -52,6 +52,7 @@ from .rows import (
     collect_pointers,
     instances,
     model_of,
+    pointers_left,
     pointers_return,
     rows_return,
     settle_references,
@@ -224,6 +225,10 @@ def trash_consume(*, held: Held, elements: dict, rows: dict) -> None:
             if model is not None and back:
                 pk = model._meta.pk.attname
                 payload["rows"][label] = [r for r in kept if r.get(pk) not in back]
+        # Pointers at what came back were pointed back now (rows_back): an undo of the item later must not
+        # point them again over a choice made since.
+        if payload.get("pointers"):
+            payload["pointers"] = pointers_left(payload["pointers"], back=rows, elements=elements)
         if not any(payload[PLURAL[kind]] for kind in KINDS):
             item.restored_at = now
     if held.items:

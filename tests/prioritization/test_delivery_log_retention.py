@@ -24,11 +24,11 @@ def test_old_logs_go_and_recent_or_pending_ones_stay(workspace, admin, settings)
         workspace_id=workspace.pk, by=admin, provider="jira", name="Jira Cloud"
     )
     inbound = {
-        days: InboundDelivery.objects.create(
-            integration=integration, delivery_id=f"d-{days}", outcome=InboundDelivery.Outcome.IGNORED,
-            received_at=_ago(days),
+        (key, days): InboundDelivery.objects.create(
+            integration=integration, delivery_id=f"{key}-{days}", issue_key=key,
+            outcome=InboundDelivery.Outcome.APPLIED, received_at=_ago(days),
         ).pk
-        for days in (91, 89)
+        for key, days in (("ONB-1", 120), ("ONB-1", 95), ("ONB-2", 91), ("ONB-2", 89))
     }  # fmt: skip
     webhook = webhook_services.webhook_create(
         workspace_id=workspace.pk, by=admin, url="https://hooks.example.com/"
@@ -46,14 +46,18 @@ def test_old_logs_go_and_recent_or_pending_ones_stay(workspace, admin, settings)
     old_pending = delivery(200, DeliveryState.PENDING)
     recent = delivery(10, DeliveryState.DELIVERED)
 
-    assert webhooks.purge_logs(now=NOW) == (1, 2)
-    assert set(InboundDelivery.objects.values_list("pk", flat=True)) == {inbound[89]}
+    # ONB-1's newest delivery stays however old: the next poll of an issue without update times sees it
+    assert webhooks.purge_logs(now=NOW) == (2, 2)
+    assert set(InboundDelivery.objects.values_list("pk", flat=True)) == {
+        inbound["ONB-1", 95],
+        inbound["ONB-2", 89],
+    }
     assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {old_pending, recent}
     assert not WebhookAttempt.objects.filter(delivery_id__in=[old_delivered, old_failed]).exists()
     assert webhooks.purge_logs(now=NOW) == (0, 0)  # nothing twice
 
     settings.DELIVERY_LOG_RETENTION_DAYS = 7  # a shorter setting takes the 10-day-old delivery too
-    assert webhooks.purge_logs(now=NOW) == (1, 1)
+    assert webhooks.purge_logs(now=NOW) == (0, 1)
     assert list(WebhookDelivery.objects.values_list("pk", flat=True)) == [old_pending]
 
 

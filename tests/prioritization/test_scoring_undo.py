@@ -73,3 +73,41 @@ def test_undoing_a_version_restore_points_the_score_back(pain_card, editor, admi
     assert Score.objects.get(card=pain_card).satisfaction_metric_id is None
     versioning.version_restore(version_id=undo.pk, by=editor)
     assert Score.objects.get(card=pain_card).satisfaction_metric_id == metric.pk
+
+
+def test_a_partial_version_restore_points_back_once(pain_card, editor, admin, scoring_journey):
+    # The stage of a metric's step is deleted with a second step added after a version was saved; the
+    # version restore brings back the stage and the first step (and the metric), not the second, so the
+    # trash item stays open. Undoing it later brings the second step and must not point the score at the
+    # metric again: its satisfaction metric was cleared on purpose meanwhile.
+    stage = journey_services.stage_create(journey_id=scoring_journey.pk, by=admin, title="Renewal")
+    first = journey_services.step_create(stage_id=stage.pk, by=admin, title="Quote")
+    metric = step_metric(scoring_journey, admin, first)
+    version = versioning.version_save(journey_id=scoring_journey.pk, by=admin, label="One step")
+    journey_services.step_create(stage_id=stage.pk, by=admin, title="Sign")
+    score(pain_card, editor, satisfaction_metric=metric.pk)
+    item = journey_services.stage_delete(stage_id=stage.pk, by=editor)
+
+    versioning.version_restore(version_id=version.pk, by=editor)
+    assert Score.objects.get(card=pain_card).satisfaction_metric_id == metric.pk
+    score(pain_card, editor, satisfaction=Decimal(4))  # the metric cleared on purpose
+    trash.trash_restore(item_id=item.pk, by=editor)  # the second step comes back
+
+    assert Step.objects.filter(stage=stage, title="Sign").exists()
+    assert Score.objects.get(card=pain_card).satisfaction_metric_id is None
+
+
+def test_of_two_keepings_the_newest_pointer_wins(pain_card, editor, admin):
+    from journeys.services.rows import pointers_return
+
+    label = Score._meta.label
+    newer, older = (
+        metrics_services.metric_create(journey_id=pain_card.journey_id, by=admin, name=n, kind="csat")
+        for n in ("Newer", "Older")
+    )
+    kept = score(pain_card, editor)
+    assert kept.satisfaction_metric_id is None
+    assert (
+        pointers_return({label: {"satisfaction_metric_id": [[kept.pk, newer.pk], [kept.pk, older.pk]]}}) == 1
+    )
+    assert Score.objects.get(pk=kept.pk).satisfaction_metric_id == newer.pk
