@@ -292,7 +292,7 @@ def card_count() -> Coalesce:
 
 @dataclass
 class TreePage:
-    rows: list  # (journey, depth) in hierarchy order, with owner, parent, last editor and card counts
+    rows: list  # (journey, depth) in hierarchy order, with owner, last editor and card counts
     total: int  # journeys in the whole (filtered) tree
     number: int  # this page, from 1
     pages: int
