@@ -53,17 +53,22 @@ def model_of(label: str):
         return None
 
 
-def cascade_relations(model) -> list:
-    """The relations whose rows a delete of `model` rows takes with it: reverse foreign keys and one-to-ones
-    with on_delete=CASCADE, of every installed app, hidden ones included (many-to-many tables)."""
+def _reverse_relations(model, on_delete) -> list:
+    """Reverse foreign keys and one-to-ones onto `model` with this on_delete, of every installed app, hidden
+    ones included (many-to-many tables)."""
     return [
         rel
         for rel in model._meta.get_fields(include_hidden=True)
         if rel.auto_created
         and not rel.concrete
         and (rel.one_to_many or rel.one_to_one)
-        and rel.on_delete is models.CASCADE
+        and rel.on_delete is on_delete
     ]
+
+
+def cascade_relations(model) -> list:
+    """The relations whose rows a delete of `model` rows takes with it (on_delete=CASCADE)."""
+    return _reverse_relations(model, models.CASCADE)
 
 
 def collect(seeds: dict) -> dict:
@@ -94,16 +99,9 @@ def collect(seeds: dict) -> dict:
 
 
 def pointer_relations(model) -> list:
-    """The relations whose rows a delete of `model` rows keeps but changes: reverse foreign keys and
-    one-to-ones with on_delete=SET_NULL (a score's satisfaction metric), of every installed app."""
-    return [
-        rel
-        for rel in model._meta.get_fields(include_hidden=True)
-        if rel.auto_created
-        and not rel.concrete
-        and (rel.one_to_many or rel.one_to_one)
-        and rel.on_delete is models.SET_NULL
-    ]
+    """The relations whose rows a delete of `model` rows keeps but changes (on_delete=SET_NULL: a score's
+    satisfaction metric)."""
+    return _reverse_relations(model, models.SET_NULL)
 
 
 def collect_pointers(found: dict) -> dict:
