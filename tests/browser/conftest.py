@@ -14,6 +14,7 @@ sees the test's rows, and data is built through services as in production.
 
 import os
 import re
+import shutil
 
 # Sync Playwright keeps an asyncio loop in the test thread; Django refuses ORM calls next to a running loop
 # unless told this process is a test harness. Must be set before Django touches the database.
@@ -38,6 +39,7 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1440, "height": 900}
 SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
+NOTES_SHOTS = Path("/work/notes/shots")
 TIMEOUT_MS = 15_000
 
 
@@ -94,10 +96,15 @@ def sign_in():
 
 @pytest.fixture
 def screenshot():
+    """save(page, name, full_page=False): a screenshot in artifacts/screenshots/<name>.png, copied to
+    NOTES_SHOTS too when that folder exists (a session's notes, to look at)."""
+
     def save(page, name: str, *, full_page: bool = False) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=full_page)
+        if NOTES_SHOTS.is_dir():
+            shutil.copy(path, NOTES_SHOTS / f"{name}.png")
         return path
 
     return save

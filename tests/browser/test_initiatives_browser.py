@@ -5,10 +5,8 @@ by search (HTMX). axe-core finds nothing on the list, board, an initiative's pag
 page, on a desktop and on a phone. Screenshots: artifacts/screenshots/ and /work/notes/shots/prio_initiative_*
 when that folder exists."""
 
-import shutil
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -22,13 +20,6 @@ from tests.prioritization.initiative_fixtures import pain_cards_of, scored_map
 from .axe import assert_accessible
 
 PHONE = {"width": 390, "height": 844}
-NOTES_SHOTS = Path("/work/notes/shots")
-
-
-def _shot(page, screenshot, name, *, full_page=False):
-    path = screenshot(page, name, full_page=full_page)
-    if NOTES_SHOTS.is_dir():
-        shutil.copy(path, NOTES_SHOTS / f"{name}.png")
 
 
 def _world(workspace, admin, editor):
@@ -85,7 +76,7 @@ def test_move_on_the_board_by_keyboard_ship_and_see_the_outcome(
     column = page.locator("section.ini-col", has=page.get_by_role("heading", name="In progress"))
     expect(column.get_by_role("link", name="Self-serve trust portal")).to_be_visible()
     assert Initiative.objects.get(pk=portal.pk).status == "in_progress"
-    _shot(page, screenshot, "prio_initiative_board_desktop")
+    screenshot(page, "prio_initiative_board_desktop")
 
     # Ship the guided setup from its page on 1 May 2025; the outcome and its chart appear.
     page.goto(reverse("prioritization:initiative", args=[guided.pk]))
@@ -115,7 +106,7 @@ def test_move_on_the_board_by_keyboard_ship_and_see_the_outcome(
     results.get_by_role("button", name=f"Link “{card.text}”").first.click()
     expect(page.get_by_role("status")).to_contain_text("Card linked")
     assert InitiativeCard.objects.filter(initiative=guided, card=card).exists()
-    _shot(page, screenshot, "prio_initiative_detail_desktop", full_page=True)
+    screenshot(page, "prio_initiative_detail_desktop", full_page=True)
     assert not csp_errors, csp_errors
 
 
@@ -144,4 +135,4 @@ def test_initiative_pages_are_accessible_on_a_desktop_and_a_phone(
             checker.goto(url)
             assert_accessible(checker, f"the initiative {name} page ({size})")
             if size == "phone" or name not in ("board", "detail"):
-                _shot(checker, screenshot, f"prio_initiative_{name}_{size}", full_page=name != "board")
+                screenshot(checker, f"prio_initiative_{name}_{size}", full_page=name != "board")

@@ -7,10 +7,8 @@ page and the import pages, on a desktop and on a phone. The pages run under the 
 Content-Security-Policy (the chart's stylesheet carries the nonce): no CSP report. Screenshots go to
 artifacts/screenshots/ and /work/notes/shots/ when that folder exists."""
 
-import shutil
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -23,13 +21,6 @@ from tests import factories
 from .axe import assert_accessible
 
 PHONE = {"width": 390, "height": 844}
-NOTES_SHOTS = Path("/work/notes/shots")
-
-
-def _shot(page, screenshot, name, *, full_page=False):
-    path = screenshot(page, name, full_page=full_page)
-    if NOTES_SHOTS.is_dir():
-        shutil.copy(path, NOTES_SHOTS / f"{name}.png")
 
 
 def _months(n, start=(2024, 1)):
@@ -90,7 +81,7 @@ def test_add_a_metric_and_a_measurement_and_see_health_change(
     expect(page.get_by_role("heading", level=1)).to_have_text("Self-serve onboarding: metrics")
     health = page.locator(".mx-health .mx-score")
     before = health.inner_text()
-    _shot(page, screenshot, "metrics-journey-desktop", full_page=True)
+    screenshot(page, "metrics-journey-desktop", full_page=True)
 
     # Add a metric to the first step.
     page.get_by_role("link", name="Add metric", exact=True).first.click()
@@ -118,13 +109,13 @@ def test_add_a_metric_and_a_measurement_and_see_health_change(
     line = page.locator(".mx-explain__table tr").filter(has_text="Setup completion")
     expect(line).to_contain_text("45 < off track 54")
     expect(line).to_contain_text("Off track")
-    _shot(page, screenshot, "metrics-journey-explained-desktop", full_page=True)
+    screenshot(page, "metrics-journey-explained-desktop", full_page=True)
 
     # A metric's page with its chart.
     nps = Metric.objects.get(name="Relationship NPS")
     page.goto(reverse("metrics:metric", args=[nps.pk]))
     expect(page.locator("svg.metric-chart")).to_be_visible()
-    _shot(page, screenshot, "metrics-metric-desktop", full_page=True)
+    screenshot(page, "metrics-metric-desktop", full_page=True)
     assert not csp_errors, csp_errors
 
     # axe-core (a context that bypasses the CSP to inject it).
@@ -139,19 +130,19 @@ def test_add_a_metric_and_a_measurement_and_see_health_change(
     assert_accessible(checker, "a metric's edit form")
     checker.goto(reverse("metrics:help"))
     assert_accessible(checker, "the metrics help page")
-    _shot(checker, screenshot, "metrics-help-desktop", full_page=True)
+    screenshot(checker, "metrics-help-desktop", full_page=True)
 
     phone = new_page(bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True)
     sign_in(phone, editor.username, factories.PASSWORD)
     phone.goto(url)
     assert_accessible(phone, "a journey's metrics page on a phone")
-    _shot(phone, screenshot, "metrics-journey-phone", full_page=True)
+    screenshot(phone, "metrics-journey-phone", full_page=True)
     phone.goto(reverse("metrics:metric", args=[nps.pk]))
     assert_accessible(phone, "a metric's page on a phone")
-    _shot(phone, screenshot, "metrics-metric-phone-top")
-    _shot(phone, screenshot, "metrics-metric-phone", full_page=True)
+    screenshot(phone, "metrics-metric-phone-top")
+    screenshot(phone, "metrics-metric-phone", full_page=True)
     phone.locator("#table-title").scroll_into_view_if_needed()
-    _shot(phone, screenshot, "metrics-metric-phone-table")
+    screenshot(phone, "metrics-metric-phone-table")
     assert step  # the NPS sits on the journey's last step
 
 
@@ -187,7 +178,7 @@ def test_add_a_metric_import_a_csv_and_see_the_map_change(
     # Import a CSV through the upload page: two spellings of the metric's name, a step column, a
     # semicolon, a decimal comma and a percent sign.
     page.goto(reverse("metrics:import", args=[journey.pk]))
-    _shot(page, screenshot, "metrics_import_upload_desktop")
+    screenshot(page, "metrics_import_upload_desktop")
     csv = (
         "Metric;Step;Date;Value\n"
         f"setup  COMPLETION;{first_step.title.upper()};31/05/2025;52,5 %\n"
@@ -205,7 +196,7 @@ def test_add_a_metric_import_a_csv_and_see_the_map_change(
     expect(metric_row).to_contain_text(f"metric “Setup completion” on step “{first_step.title}”")
     expect(metric_row.locator("td.num")).to_have_text("2")
     expect(names.locator(".import-preview__bad")).to_have_count(0)
-    _shot(page, screenshot, "metrics_import_preview_desktop", full_page=True)
+    screenshot(page, "metrics_import_preview_desktop", full_page=True)
     page.get_by_role("button", name="Import 2 rows").click()
 
     # The real worker imports it; the progress turns into the result.
@@ -223,7 +214,7 @@ def test_add_a_metric_import_a_csv_and_see_the_map_change(
     expect(value).to_contain_text("Off track")
     expect(step_cell.locator("svg.sparkline")).to_be_visible()
     expect(headline).not_to_have_text(health_before)
-    _shot(page, screenshot, "metrics_map_after_import_desktop")
+    screenshot(page, "metrics_map_after_import_desktop")
     assert not csp_errors, csp_errors
 
     # axe-core on the upload and preview pages (a context that bypasses the CSP to inject it), and the
@@ -237,10 +228,10 @@ def test_add_a_metric_import_a_csv_and_see_the_map_change(
     sign_in(phone, editor.username, factories.PASSWORD)
     phone.goto(reverse("metrics:import", args=[journey.pk]))
     assert_accessible(phone, "the measurements upload page on a phone")
-    _shot(phone, screenshot, "metrics_import_upload_phone")
+    screenshot(phone, "metrics_import_upload_phone")
     phone.goto(map_url)
     expect(phone.locator(f'.map__step[data-step-id="{first_step.pk}"] .ov-metric')).to_contain_text("41 %")
-    _shot(phone, screenshot, "metrics_map_after_import_phone")
+    screenshot(phone, "metrics_map_after_import_phone")
     assert job.status == ImportJob.Status.DONE
 
 
@@ -260,7 +251,7 @@ def test_correct_a_measurement_and_change_the_shift_settings(new_page, sign_in, 
     newest.get_by_role("link", name="Edit").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Edit the measurement of")
     assert_accessible(page, "a measurement's edit form")
-    _shot(page, screenshot, "metrics_measurement_edit_desktop", full_page=True)
+    screenshot(page, "metrics_measurement_edit_desktop", full_page=True)
     page.get_by_label("Value").fill("66")
     page.get_by_role("button", name="Save measurement").click()
     expect(page.get_by_role("status")).to_contain_text("saved")
@@ -286,17 +277,17 @@ def test_correct_a_measurement_and_change_the_shift_settings(new_page, sign_in, 
     expect(page.get_by_role("status")).to_contain_text("Shift settings saved")
     expect(page.get_by_label("n: trailing periods")).to_have_value("12")
     assert_accessible(page, "the shift settings page")
-    _shot(page, screenshot, "metrics_shift_settings_desktop", full_page=True)
+    screenshot(page, "metrics_shift_settings_desktop", full_page=True)
 
     phone = new_page(bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True)
     sign_in(phone, admin.username, factories.PASSWORD)
     phone.goto(reverse("metrics:metric", args=[csat.pk]))
     phone.locator("#table-title").scroll_into_view_if_needed()
     assert_accessible(phone, "a metric's page with its row actions on a phone")
-    _shot(phone, screenshot, "metrics_measurements_table_phone")
+    screenshot(phone, "metrics_measurements_table_phone")
     phone.locator("table.mx-table tbody tr").first.get_by_role("link", name="Edit").click()
     assert_accessible(phone, "a measurement's edit form on a phone")
-    _shot(phone, screenshot, "metrics_measurement_edit_phone", full_page=True)
+    screenshot(phone, "metrics_measurement_edit_phone", full_page=True)
     phone.goto(reverse("metrics:settings", args=[workspace.pk]))
     assert_accessible(phone, "the shift settings page on a phone")
-    _shot(phone, screenshot, "metrics_shift_settings_phone", full_page=True)
+    screenshot(phone, "metrics_shift_settings_phone", full_page=True)

@@ -4,8 +4,6 @@ view's values and the journey's health. axe-core finds nothing; screenshots at 1
 artifacts/screenshots/ and /work/notes/shots/overlay-*.png when that folder exists."""
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -20,13 +18,6 @@ from research import demo as research_demo
 from .axe import assert_accessible
 
 PHONE = {"width": 390, "height": 844}
-NOTES_SHOTS = Path("/work/notes/shots")
-
-
-def _shot(page, screenshot, name):
-    path = screenshot(page, name)
-    if NOTES_SHOTS.is_dir():
-        shutil.copy(path, NOTES_SHOTS / f"{name}.png")
 
 
 @pytest.fixture
@@ -52,7 +43,7 @@ def test_a_viewer_reads_evidence_and_metrics_on_the_map(lifecycle, new_page, sig
     strong = page.get_by_role("button", name="Evidence: Strong").first
     expect(strong).to_be_visible()
     assert_accessible(page, "map, evidence view")
-    _shot(page, screenshot, "overlay-evidence-desktop")
+    screenshot(page, "overlay-evidence-desktop")
 
     # The badge by keyboard: the card holds the map's tab stop, its badge is in the tab order with it.
     card = strong.locator("xpath=ancestor::article[1]")
@@ -77,7 +68,7 @@ def test_a_viewer_reads_evidence_and_metrics_on_the_map(lifecycle, new_page, sig
     assert re.search(r"\b20\d\d\b", metric.get_attribute("title") or "")  # its period shows on hover
     expect(page.locator(".map__step svg.sparkline").first).to_be_visible()
     assert_accessible(page, "map, metrics view")
-    _shot(page, screenshot, "overlay-metrics-desktop")
+    screenshot(page, "overlay-metrics-desktop")
 
     phone = new_page(bypass_csp=True, viewport=PHONE)
     sign_in(phone, "viewer", journeys_demo.demo_password("viewer"))
@@ -85,4 +76,4 @@ def test_a_viewer_reads_evidence_and_metrics_on_the_map(lifecycle, new_page, sig
         phone.goto(f"{reverse('journeys:map', args=[lifecycle.pk])}?view={view}")
         expect(phone.locator("#overlay-headline")).to_be_visible()
         assert_accessible(phone, f"map, {view} view, phone")
-        _shot(phone, screenshot, f"overlay-{view}-phone")
+        screenshot(phone, f"overlay-{view}-phone")

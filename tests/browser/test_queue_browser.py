@@ -6,8 +6,6 @@ ranked. axe-core finds nothing on a desktop (1440×900) and on a phone (390×844
 artifacts/screenshots/ and /work/notes/shots/prio_queue_*.png when that folder exists."""
 
 import re
-import shutil
-from pathlib import Path
 
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -21,7 +19,6 @@ from tests import factories
 from .axe import assert_accessible
 
 PHONE = {"width": 390, "height": 844}
-NOTES_SHOTS = Path("/work/notes/shots")
 PAINS = [
     "Invoice e-mail lands in spam", "Trial asks for a credit card on day one",
     "Import of old data fails silently", "No way to invite the finance team",
@@ -40,12 +37,6 @@ VALUES = [  # customer impact, business impact, effort, strategic alignment: eve
     (2, 2, 5, 2), (5, 3, 3, 5), (3, 4, 1, 4), (4, 4, 2, 3), (1, 1, 2, 1), (5, 5, 3, 4), (2, 3, 4, 2),
 ]  # fmt: skip
 KEYS = ("customer_impact", "business_impact", "effort", "strategic_alignment")
-
-
-def _shot(page, screenshot, name, *, full_page=False):
-    path = screenshot(page, name, full_page=full_page)
-    if NOTES_SHOTS.is_dir():
-        shutil.copy(path, NOTES_SHOTS / f"{name}.png")
 
 
 def _journey(workspace, admin, title, texts, **fields):
@@ -114,7 +105,7 @@ def test_find_filter_and_follow_the_queue(new_page, sign_in, workspace, admin, e
     expect(rows.first).to_contain_text("In progress")
     expect(page.locator(".results__meta")).to_contain_text("32 cards")
     assert_accessible(page, "the queue")
-    _shot(page, screenshot, "prio_queue_list_desktop")
+    screenshot(page, "prio_queue_list_desktop")
 
     # Filters: HTMX swaps the results; the address keeps them.
     page.get_by_label("Lane").select_option("opportunities")
@@ -141,7 +132,7 @@ def test_find_filter_and_follow_the_queue(new_page, sign_in, workspace, admin, e
         expect(page.get_by_role("region", name=re.compile(f"^{name}"))).to_be_visible()
     expect(page.locator(".q-unplaced")).to_contain_text("18 cards cannot be placed yet")
     assert_accessible(page, "the matrix")
-    _shot(page, screenshot, "prio_queue_matrix_desktop")
+    screenshot(page, "prio_queue_matrix_desktop")
 
     # A row leads to its card on the map (in view there) and to its evidence.
     page.goto(queue_url)
@@ -163,11 +154,11 @@ def test_find_filter_and_follow_the_queue(new_page, sign_in, workspace, admin, e
     phone.goto(queue_url)
     expect(phone.locator(".q-row").first.get_by_text("Priority", exact=True)).to_be_visible()
     assert_accessible(phone, "the queue on a phone")
-    _shot(phone, screenshot, "prio_queue_list_phone")
+    screenshot(phone, "prio_queue_list_phone")
     phone.goto(reverse("prioritization:queue_matrix"))
     expect(phone.get_by_role("img", name="Impact/effort matrix")).to_be_visible()
     assert_accessible(phone, "the matrix on a phone")
-    _shot(phone, screenshot, "prio_queue_matrix_phone")
+    screenshot(phone, "prio_queue_matrix_phone")
     assert phone.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
 
 
@@ -192,4 +183,4 @@ def test_score_a_card_from_the_queue_and_find_it_ranked(
     # 100·(3·1 + 3·1 + 2·1 + 2·.75)/10 = 95: second only to the card scored 100.
     expect(page.locator(".q-row").nth(1)).to_have_id(f"queue-card-{target.pk}")
     expect(page.locator(".q-row").nth(1)).to_contain_text("95 Top")
-    _shot(page, screenshot, "prio_queue_scored_desktop")
+    screenshot(page, "prio_queue_scored_desktop")

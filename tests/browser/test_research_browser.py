@@ -4,8 +4,6 @@ the card's level raised. axe-core finds nothing on any of them, on a desktop and
 go to artifacts/screenshots/ and /work/notes/shots/research-*.png when that folder exists."""
 
 import datetime
-import shutil
-from pathlib import Path
 
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -17,13 +15,6 @@ from tests import factories
 from .axe import assert_accessible
 
 PHONE = {"width": 390, "height": 844}
-NOTES_SHOTS = Path("/work/notes/shots")
-
-
-def _shot(page, screenshot, name):
-    path = screenshot(page, name)
-    if NOTES_SHOTS.is_dir():
-        shutil.copy(path, NOTES_SHOTS / f"{name}.png")
 
 
 def _research(workspace, admin):
@@ -90,13 +81,13 @@ def test_link_evidence_from_the_map_panel_and_see_it_listed(
     assert_accessible(page, "the evidence library (searched)")
     page.get_by_role("searchbox", name="Search evidence").fill("")
     expect(page.locator("#evidence-results .ev-item")).to_have_count(4)
-    _shot(page, screenshot, "research-library-desktop")
+    screenshot(page, "research-library-desktop")
 
     page.goto(reverse("research:study", args=[study.pk]))
     expect(page.get_by_role("heading", level=1)).to_have_text(study.title)
     expect(page.get_by_role("link", name="Import CSV")).to_be_visible()
     assert_accessible(page, "a study page")
-    _shot(page, screenshot, "research-study-desktop")
+    screenshot(page, "research-study-desktop")
 
     page.goto(reverse("research:help_confidence"))
     assert_accessible(page, "the confidence help page")
@@ -137,7 +128,7 @@ def test_link_evidence_from_the_map_panel_and_see_it_listed(
         "Moderate"
     )  # three points from one study, three participants
     assert_accessible(page, "the card's evidence panel after linking", context="#side-panel")
-    _shot(page, screenshot, "research-panel-desktop")
+    screenshot(page, "research-panel-desktop")
 
     # The same on a phone.
     phone = new_page(bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True)
@@ -145,10 +136,10 @@ def test_link_evidence_from_the_map_panel_and_see_it_listed(
     phone.goto(reverse("research:evidence"))
     expect(phone.locator("#evidence-results .ev-item")).to_have_count(5)
     assert_accessible(phone, "the evidence library on a phone")
-    _shot(phone, screenshot, "research-library-phone")
+    screenshot(phone, "research-library-phone")
     phone.goto(reverse("research:study", args=[study.pk]))
     assert_accessible(phone, "a study page on a phone")
-    _shot(phone, screenshot, "research-study-phone")
+    screenshot(phone, "research-study-phone")
     phone.goto(reverse("journeys:map", args=[journey.pk]))
     phone.evaluate(
         "url => htmx.ajax('GET', url, {target: '#side-panel-body', swap: 'innerHTML'})",
@@ -156,4 +147,4 @@ def test_link_evidence_from_the_map_panel_and_see_it_listed(
     )
     expect(phone.locator(f"#card-evidence-{card.pk} .evp__link")).to_have_count(3)
     assert_accessible(phone, "the card's evidence panel on a phone", context="#side-panel")
-    _shot(phone, screenshot, "research-panel-phone")
+    screenshot(phone, "research-panel-phone")

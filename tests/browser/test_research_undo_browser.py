@@ -4,9 +4,6 @@ the key is the field's own — the notice goes, the item is back with its links,
 nothing more. On the map the editor keeps its own Ctrl+Z: one press undoes one deletion. Screenshots of the
 notice go to artifacts/screenshots/ and /work/notes/shots/research_*.png when that folder exists."""
 
-import shutil
-from pathlib import Path
-
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -19,13 +16,6 @@ from .axe import assert_accessible
 from .test_editor_browser import card_locator, demo_map, open_map  # noqa: F401 (demo_map: a fixture)
 
 PHONE = {"width": 390, "height": 844}
-NOTES_SHOTS = Path("/work/notes/shots")
-
-
-def _shot(page, screenshot, name):
-    path = screenshot(page, name)
-    if NOTES_SHOTS.is_dir():
-        shutil.copy(path, NOTES_SHOTS / f"{name}.png")
 
 
 def _blur(page):
@@ -59,7 +49,7 @@ def test_ctrl_z_puts_deleted_evidence_back_with_its_link(
     expect(notice.locator(".rs-undo__keys")).to_have_text(" (Ctrl+Z or ⌘Z)")
     assert not Evidence.objects.filter(pk=evidence.pk).exists()
     assert_accessible(page, "the study page with its undo notice")
-    _shot(page, screenshot, "research_undo_notice_desktop")
+    screenshot(page, "research_undo_notice_desktop")
 
     # Typing in a field: Ctrl+Z is the field's own undo, nothing is put back.
     search = page.get_by_role("searchbox").first
@@ -97,7 +87,7 @@ def test_cmd_z_puts_a_deleted_study_back_on_a_phone(new_page, sign_in, workspace
     notice = phone.locator("#research-undo")
     expect(notice).to_contain_text("Study “Support tickets, Q2” deleted with 3 evidence items")
     expect(notice.locator(".rs-undo__keys")).to_be_hidden()  # no keyboard hint on a touch screen
-    _shot(phone, screenshot, "research_undo_notice_phone")
+    screenshot(phone, "research_undo_notice_phone")
     _blur(phone)
     phone.keyboard.press("Meta+z")
     expect(phone).to_have_url(reverse("research:study", args=[study.pk]))

@@ -6,8 +6,6 @@ stale score asks for a re-score. The scoring model and help pages too. axe-core 
 prio_score_*.png when that folder exists."""
 
 import re
-import shutil
-from pathlib import Path
 
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -19,19 +17,12 @@ from tests import factories
 from .axe import assert_accessible
 
 PHONE = {"width": 390, "height": 844}
-NOTES_SHOTS = Path("/work/notes/shots")
 MEANINGS = {  # the default model's meanings chosen (prioritization/scoring.py DEFAULT_CRITERIA)
     "Customer impact": "Blocks an important task for many customers, or costs them real time or money.",
     "Business impact": "A clear effect on a key metric (conversion, retention, cost to serve).",
     "Effort": "Up to two weeks for one team.",
     "Strategic alignment": "Central to the strategy: leadership has asked for it.",
 }  # 4, 3, 2, 5: composite 72.5, "73 · High"
-
-
-def _shot(page, screenshot, name):
-    path = screenshot(page, name)
-    if NOTES_SHOTS.is_dir():
-        shutil.copy(path, NOTES_SHOTS / f"{name}.png")
 
 
 def _map(workspace, admin):
@@ -84,7 +75,7 @@ def test_score_a_card_from_the_map_and_see_its_badge(
     expect(badge).to_have_text("Not scored")
     expect(page.locator(f"#card-{pains[1].pk} .ov-badge")).to_have_text("100 · Top · stale")
     assert_accessible(page, "the map's Priority view")
-    _shot(page, screenshot, "prio_score_map_desktop")
+    screenshot(page, "prio_score_map_desktop")
 
     # Open the card's score panel from its badge, choose by meaning, give a rationale, save.
     badge.click()
@@ -108,7 +99,7 @@ def test_score_a_card_from_the_map_and_see_its_badge(
     # The map refreshed the card behind the panel: its badge shows the priority and band.
     expect(page.locator(f"#card-{card.pk} .ov-badge")).to_have_text("73 · High")
     expect(page.locator(f"#card-{card.pk}")).to_have_class("card card--pain_points ov-card ov-card--warning")
-    _shot(page, screenshot, "prio_score_panel_desktop")
+    screenshot(page, "prio_score_panel_desktop")
 
     # The history, one click away: who, when, model version, old → new and the rationale.
     spp.get_by_role("link", name="History").click()
@@ -119,7 +110,7 @@ def test_score_a_card_from_the_map_and_see_its_badge(
     expect(history.locator(".sph__entry")).to_contain_text("model v2")
     expect(history.locator(".sph__entry")).to_contain_text("One form and an API call")
     assert_accessible(page, "the score history", context="#side-panel")
-    _shot(page, screenshot, "prio_score_history_desktop")
+    screenshot(page, "prio_score_history_desktop")
 
     # A stale score: the panel says so and asks for a re-score.
     page.locator(f"#card-{pains[1].pk} .ov-badge").click()
@@ -131,11 +122,11 @@ def test_score_a_card_from_the_map_and_see_its_badge(
     expect(page.get_by_role("heading", name="Scoring model v2")).to_be_visible()
     expect(page.locator("#version-2")).to_contain_text("“Effort”: weight 2 → 4.")
     assert_accessible(page, "the scoring model page (admin's view is tested by the pages' tests)")
-    _shot(page, screenshot, "prio_score_model_desktop")
+    screenshot(page, "prio_score_model_desktop")
     page.goto(reverse("prioritization:scoring_help"))
     expect(page.locator("#example-composite")).to_have_text("72.5")
     assert_accessible(page, "the scoring help page")
-    _shot(page, screenshot, "prio_score_help_desktop")
+    screenshot(page, "prio_score_help_desktop")
 
     # The same on a phone: the Priority view's grid and header figure (the map's meta row scrolls sideways on
     # a phone whatever the view, which axe reports: journeys' own, see the report), the panel, the model and
@@ -146,7 +137,7 @@ def test_score_a_card_from_the_map_and_see_its_badge(
     expect(reader.locator(f"#card-{card.pk} .ov-badge")).to_have_text("73 · High")
     assert_accessible(reader, "the Priority view's grid on a phone", context="#map-grid")
     assert_accessible(reader, "the Priority view's figure on a phone", context="#overlay-headline")
-    _shot(reader, screenshot, "prio_score_map_phone")
+    screenshot(reader, "prio_score_map_phone")
     phone = new_page(bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True)
     sign_in(phone, editor.username, factories.PASSWORD)
     phone.goto(reverse("journeys:map", args=[journey.pk]) + "?view=priority")
@@ -154,10 +145,10 @@ def test_score_a_card_from_the_map_and_see_its_badge(
     phone_panel = phone.locator(f"#card-score-{pains[3].pk}")
     expect(phone_panel.get_by_role("group", name=re.compile("^Effort"))).to_be_visible()
     assert_accessible(phone, "the score panel on a phone", context="#side-panel")
-    _shot(phone, screenshot, "prio_score_panel_phone")
+    screenshot(phone, "prio_score_panel_phone")
     phone.goto(reverse("prioritization:scoring_model", args=[workspace.pk]))
     assert_accessible(phone, "the scoring model page on a phone")
-    _shot(phone, screenshot, "prio_score_model_phone")
+    screenshot(phone, "prio_score_model_phone")
     phone.goto(reverse("prioritization:scoring_help"))
     assert_accessible(phone, "the scoring help page on a phone")
-    _shot(phone, screenshot, "prio_score_help_phone")
+    screenshot(phone, "prio_score_help_phone")

@@ -8,8 +8,6 @@ nothing on the pages, on a desktop and on a phone. Screenshots: artifacts/screen
 import hashlib
 import hmac
 import json
-import shutil
-from pathlib import Path
 
 import httpx
 from django.urls import reverse
@@ -25,13 +23,6 @@ from tests.prioritization.receivers import webhook_receiver
 from .axe import assert_accessible
 
 PHONE = {"width": 390, "height": 844}
-NOTES_SHOTS = Path("/work/notes/shots")
-
-
-def _shot(page, screenshot, name, *, full_page=False):
-    path = screenshot(page, name, full_page=full_page)
-    if NOTES_SHOTS.is_dir():
-        shutil.copy(path, NOTES_SHOTS / f"{name}.png")
 
 
 def test_an_admin_connects_jira_and_a_webhook(
@@ -92,7 +83,7 @@ def test_an_admin_connects_jira_and_a_webhook(
     expect(page.locator(".sync-table").get_by_text("BILL-42")).to_be_visible()
     expect(page.locator(".sync-table").get_by_text("Applied")).to_be_visible()
     assert_accessible(page, "integration page")
-    _shot(page, screenshot, "prio_sync_integration", full_page=True)
+    screenshot(page, "prio_sync_integration", full_page=True)
 
     # An Asana one waiting for its handshake, for the list.
     integration_services.integration_create(
@@ -101,7 +92,7 @@ def test_an_admin_connects_jira_and_a_webhook(
     page.goto(reverse("prioritization:integrations"))
     expect(page.get_by_text("Waiting for Asana's handshake")).to_be_visible()
     assert_accessible(page, "integrations list")
-    _shot(page, screenshot, "prio_sync_integrations")
+    screenshot(page, "prio_sync_integrations")
 
     # An outbound webhook to a receiver that fails once.
     with webhook_receiver(fail_first=1) as receiver:
@@ -118,22 +109,22 @@ def test_an_admin_connects_jira_and_a_webhook(
         expect(page.locator(".sync-code-pill--bad", has_text="500")).to_be_visible()
         expect(page.locator(".sync-code-pill--ok", has_text="200")).to_be_visible()
         assert_accessible(page, "webhook page")
-        _shot(page, screenshot, "prio_sync_webhook", full_page=True)
+        screenshot(page, "prio_sync_webhook", full_page=True)
         page.get_by_role("link", name="Whole delivery log").click()
         expect(page.get_by_text("1 delivery")).to_be_visible()
         assert_accessible(page, "delivery log")
-        _shot(page, screenshot, "prio_sync_deliveries")
+        screenshot(page, "prio_sync_deliveries")
 
         phone = new_page(viewport=PHONE, bypass_csp=True)
         sign_in(phone, admin.username, factories.PASSWORD)
         phone.goto(page.url)
         assert_accessible(phone, "delivery log on a phone")
-        _shot(phone, screenshot, "prio_sync_deliveries_phone", full_page=True)
+        screenshot(phone, "prio_sync_deliveries_phone", full_page=True)
         webhook_id = WebhookDelivery.objects.get().webhook_id
         phone.goto(reverse("prioritization:webhook", args=[webhook_id]))
-        _shot(phone, screenshot, "prio_sync_webhook_phone", full_page=True)
+        screenshot(phone, "prio_sync_webhook_phone", full_page=True)
     phone.goto(reverse("prioritization:integration", args=[integration.pk]))
     assert_accessible(phone, "integration page on a phone")
-    _shot(phone, screenshot, "prio_sync_integration_phone", full_page=True)
+    screenshot(phone, "prio_sync_integration_phone", full_page=True)
     phone.goto(reverse("prioritization:integrations"))
-    _shot(phone, screenshot, "prio_sync_integrations_phone")
+    screenshot(phone, "prio_sync_integrations_phone")
