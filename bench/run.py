@@ -18,7 +18,9 @@ journeys; then times, RUNS times each after WARMUP runs:
 
 Then, unless BENCH_LOAD=0, under load: 2 uvicorn workers serving the scratch database, card edits through
 the token API for BENCH_LOAD_SECONDS (10) each: 16 clients on one map, 16 clients spread over 16 maps, and
-64 clients spread over 16 maps (errors counted: any answer but 200, or no answer). And unless BENCH_BROWSER=0,
+64 clients spread over 16 maps (errors counted: any answer but 200, or no answer); then, unless
+BENCH_BASELINE=0, 16 clients over 16 maps alternated between an earlier commit's server and this one
+(bench/baseline.py: "≥ 2× today's throughput" as a ratio measured in one run). And unless BENCH_BROWSER=0,
 Chromium (Playwright, /usr/bin/chromium) opens the 2,000-card map: time until its first card shows.
 
 And unless BENCH_APPS=0, research and metrics (issues 8 and 9; bench/research_metrics.py, BENCH_APPS_RUNS
@@ -35,7 +37,7 @@ each, default RUNS / 4): 50,000 scored cards across 1,000 journeys — the first
 It prints median, p95, this process's CPU time (median), SQL statements per run and the ratio of each read
 to the floor; then drops the scratch database. Environment: BENCH_RUNS (200), BENCH_WARMUP (10), BENCH_MAPS
 (maps of 500 cards, 20), BENCH_DB, BENCH_LOAD, BENCH_LOAD_SECONDS, BENCH_BROWSER, BENCH_APPS,
-BENCH_APPS_RUNS, BENCH_IMPORT_ROWS (100,000), BENCH_QUEUE, BENCH_QUEUE_RUNS.
+BENCH_APPS_RUNS, BENCH_IMPORT_ROWS (100,000), BENCH_QUEUE, BENCH_QUEUE_RUNS, BENCH_BASELINE.
 """
 
 from __future__ import annotations
@@ -443,14 +445,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start_server(port: int) -> subprocess.Popen:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "PYTHONPATH": str(BASE_DIR)}
+def _start_server(port: int, root: Path = BASE_DIR, env: dict | None = None) -> subprocess.Popen:
+    """2 uvicorn workers serving the tree at `root` (this one by default) on `port`, once they answer."""
+    env = env or {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "PYTHONPATH": str(BASE_DIR)}
     command = [
         sys.executable, "-m", "uvicorn", "config.asgi:application",
         "--host", "127.0.0.1", "--port", str(port),
         "--workers", "2", "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    server = subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True)  # noqa: S603 (our own argv)
+    server = subprocess.Popen(command, cwd=root, env=env, start_new_session=True)  # noqa: S603 (our own argv)
     import httpx
 
     deadline = time.monotonic() + 60
@@ -472,13 +475,20 @@ def _stop_server(server: subprocess.Popen) -> None:
         os.killpg(server.pid, signal.SIGKILL)
 
 
-def load_run(base: str, token: str, cards_per_client: list[tuple[int, int]], seconds: float) -> dict:
-    """Each client edits its own card (id, version) through the token API as fast as answers come back."""
+def load_run(
+    base: str, token: str, cards_per_client: list[tuple[int, int]], seconds: float, server=None
+) -> dict:
+    """Each client edits its own card (id, version) through the token API as fast as answers come back.
+
+    Returns {"per_second": edits answered 200 per second, "ok": n, "errors": n, "cards": [(id, version
+    now), …] (the cards in the order given, for a next run on the same cards), "client_ms": this process's
+    CPU ms per answer, "server_ms": the CPU ms per answer of `server`'s processes (uvicorn), or None}."""
     import httpx
 
     stop = time.monotonic() + seconds
     counts = {"ok": 0, "errors": 0}
     lock = threading.Lock()
+    final = dict(cards_per_client)
 
     def client(card_id: int, version: int) -> None:
         n = 0
@@ -498,18 +508,45 @@ def load_run(base: str, token: str, cards_per_client: list[tuple[int, int]], sec
                     counts["ok" if ok else "errors"] += 1
                 if not ok:
                     time.sleep(0.05)
+        final[card_id] = version
 
     threads = [threading.Thread(target=client, args=pair) for pair in cards_per_client]
     started = time.monotonic()
+    cpu = time.process_time(), _group_cpu(server)
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
-    return {"per_second": counts["ok"] / elapsed, **counts}
+    answers = max(1, counts["ok"] + counts["errors"])
+    client_ms = (time.process_time() - cpu[0]) * 1000 / answers
+    server_ms = (_group_cpu(server) - cpu[1]) * 1000 / answers if server else None
+    cards = [(pk, final[pk]) for pk, _ in cards_per_client]
+    return {
+        "per_second": counts["ok"] / elapsed, **counts, "cards": cards, "client_ms": client_ms,
+        "server_ms": server_ms,
+    }  # fmt: skip
 
 
-def run_load(data: Data) -> list[tuple[str, dict]]:
+def _group_cpu(server: subprocess.Popen | None) -> float:
+    """CPU seconds (user + system) of the server's process group so far: its live processes (uvicorn's
+    supervisor and workers), from /proc/<pid>/stat; 0 without /proc."""
+    if server is None:
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[2]) == server.pid:  # fields[2]: the process group (field 5 of proc(5))
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / tick
+
+
+def run_load(data: Data, base_url: str) -> list[tuple[str, dict]]:
+    """Card edits under load (see the module's docstring); with a baseline commit, the same against it."""
     from django.db import connections
 
     from journeys.models import Card
@@ -539,15 +576,78 @@ def run_load(data: Data) -> list[tuple[str, dict]]:
     server = _start_server(port)
     base = f"http://127.0.0.1:{port}"
     try:
+        # Steady state: both workers past their first requests (URLconf imports, connections) before timing.
+        load_run(base, data.token, cards(data.journeys[:16], 16), WARM_SECONDS)
         results = []
         for label, pairs in runs:
             print(f"  load: {label}…", file=sys.stderr)
             cards_now = pairs()  # each client edits its own card, from the version it has now
             connections.close_all()
-            results.append((label, load_run(base, data.token, cards_now, LOAD_SECONDS)))
+            results.append((label, load_run(base, data.token, cards_now, LOAD_SECONDS, server)))
+        from bench import baseline
+
+        sha = baseline.commit()
+        if sha:
+            spread = dict(runs)["16 clients, 16 maps"]
+            results += _against_baseline(sha, base_url, (base, server), data.token, spread)
         return results
     finally:
         _stop_server(server)
+
+
+BASELINE_ROUNDS = 2
+WARM_SECONDS = 2.0  # of load on a server just started, not counted
+
+
+def _against_baseline(sha: str, base_url: str, now, token: str, spread) -> list[tuple[str, dict]]:
+    """16 clients over 16 maps on the old tree and on this one, alternated BASELINE_ROUNDS times.
+
+    `base_url`: the database server's DATABASE_URL; `now`: this tree's running server (URL, process);
+    `spread()`: this tree's cards
+    (id, version), one per map. Returns the two rows of the report, each summed over the rounds."""
+    from django.db import connections
+
+    from bench import baseline
+
+    base, server = now
+    print(f"  load: the same on {sha[:7]} (bench/baseline.py)…", file=sys.stderr)
+    tree = baseline.prepare(sha)
+    old_server = None
+    try:
+        seeded = baseline.seed(tree, base_url, maps=16)
+        port = _free_port()
+        old_server = _start_server(port, tree, baseline.environment(tree, seeded["database_url"]))
+        old = {"base": f"http://127.0.0.1:{port}", "token": seeded["token"], "cards": seeded["cards"]}
+        warm = load_run(old["base"], old["token"], [tuple(pair) for pair in old["cards"]], WARM_SECONDS)
+        old["cards"] = warm["cards"]
+        figures = {"old": [], "now": []}
+        for _ in range(BASELINE_ROUNDS):
+            pairs = [tuple(pair) for pair in old["cards"]]
+            run = load_run(old["base"], old["token"], pairs, LOAD_SECONDS, old_server)
+            old["cards"] = run["cards"]
+            figures["old"].append(run)
+            cards_now = spread()
+            connections.close_all()
+            figures["now"].append(load_run(base, token, cards_now, LOAD_SECONDS, server))
+    finally:
+        if old_server is not None:
+            _stop_server(old_server)
+        baseline.drop(base_url)
+        shutil.rmtree(tree, ignore_errors=True)
+
+    def summed(runs):
+        return {
+            "per_second": statistics.mean(r["per_second"] for r in runs),
+            "ok": sum(r["ok"] for r in runs),
+            "errors": sum(r["errors"] for r in runs),
+            "client_ms": statistics.mean(r["client_ms"] for r in runs),
+            "server_ms": statistics.mean(r["server_ms"] for r in runs),
+        }
+
+    return [
+        (f"16 maps, {sha[:7]} (before)", summed(figures["old"])),
+        ("16 maps, now (same run)", summed(figures["now"])),
+    ]
 
 
 def run_browser(data: Data) -> float | None:
@@ -638,9 +738,18 @@ def report(results: list[Result], server: str, load=None, browser_ms=None, apps=
             f"Under load: 2 uvicorn workers, card edits through the token API, {LOAD_SECONDS:.0f} s each"
         )
         for label, figures in load:
+            server_ms, client_ms = figures.get("server_ms"), figures.get("client_ms")
+            cpu = f"   CPU/answer: uvicorn {server_ms:.2f}, client {client_ms:.2f} ms" if server_ms else ""
             lines.append(
-                f"  {label:<22} {figures['per_second']:7.1f} edits/s   {figures['ok']:>6} answered 200   "
-                f"{figures['errors']:>4} errors"
+                f"  {label:<26} {figures['per_second']:7.1f} edits/s   {figures['ok']:>6} answered 200   "
+                f"{figures['errors']:>4} errors{cpu}"
+            )
+        before = next((figures for label, figures in load if label.endswith("(before)")), None)
+        if before:
+            now = dict(load)["16 maps, now (same run)"]
+            lines.append(
+                f"  edits/s over 16 maps, now ÷ before (alternated, {BASELINE_ROUNDS} rounds each): "
+                f"{now['per_second'] / before['per_second']:.2f}×"
             )
         spread = dict(load).get("16 clients, 16 maps")
         if spread:
@@ -699,7 +808,7 @@ def main() -> int:
                 version = cursor.fetchone()[0]
             print(f"Measuring ({RUNS} runs each)…", file=sys.stderr)
             results = run_benchmarks(data)
-            load = run_load(data) if LOAD else None
+            load = run_load(data, base_url) if LOAD else None
             browser_ms = run_browser(data) if BROWSER else None
             apps = bench_apps.run(data, measure, APPS_RUNS) if APPS else None
             queue = bench_queue.run(data, measure, QUEUE_RUNS) if QUEUE else None

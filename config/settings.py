@@ -110,6 +110,11 @@ if not 0 <= DATABASE_POOL["min_size"] <= DATABASE_POOL["max_size"] or DATABASE_P
     )
 if DATABASE_POOL["timeout"] <= 0:
     raise ImproperlyConfigured(f"DATABASE_POOL_TIMEOUT must be positive (got {DATABASE_POOL['timeout']}).")
+# Threads per web process serving sync views (config/asgi.py); each holds at most one pooled connection at a
+# time. Below DATABASE_POOL_MAX_SIZE, so that the live streams' reads (async views) find one too.
+WEB_THREADS = env.int("WEB_THREADS", default=8)
+if WEB_THREADS < 1:
+    raise ImproperlyConfigured(f"WEB_THREADS must be at least 1 (got {WEB_THREADS}).")
 _conn_max_age = DATABASES["default"].get("CONN_MAX_AGE") or env.int("CONN_MAX_AGE", default=0)
 if _conn_max_age:
     raise ImproperlyConfigured(
