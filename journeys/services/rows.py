@@ -147,11 +147,13 @@ def pointers_left(pointers: dict, *, back: dict, elements: dict | None = None) -
     return left
 
 
-def pointers_return(pointers: dict) -> int:
+def pointers_return(pointers: dict) -> tuple[int, dict]:
     """Point back what a delete cleared ({label: {attname: [[pk, value]]}} from `collect_pointers`), once
-    what they point at is there again: only rows that still exist and are still cleared (a value chosen
-    since is kept). Returns how many rows changed. Two queries per pointer column, whatever the rows."""
-    changed = 0
+    what they point at is there again: only rows that exist and are still cleared (a value chosen since is
+    kept). Returns (how many rows changed, the pointers of rows that are not there: {label: {attname: [[pk,
+    value]]}}, taken by another delete whose undo has not come yet — `waiting_keep_pointers` keeps them
+    for it). Two queries per pointer column, whatever the rows."""
+    changed, missing = 0, {}
     for label, columns in pointers.items():
         model = model_of(label)
         if model is None:
@@ -169,19 +171,21 @@ def pointers_return(pointers: dict) -> int:
                     **{f"{f.target_field.attname}__in": set(wanted.values())}
                 ).values_list(f.target_field.attname, flat=True)
             )
-            objs = [
-                obj
-                for obj in model._base_manager.filter(pk__in=wanted, **{f"{attname}__isnull": True}).only(
-                    "pk"
-                )
-                if wanted[obj.pk] in there
-            ]
-            for obj in objs:
-                setattr(obj, attname, wanted[obj.pk])
+            existing = dict(model._base_manager.filter(pk__in=wanted).values_list("pk", attname))
+            objs = []
+            for pk, value in wanted.items():
+                if pk not in existing:
+                    missing.setdefault(label, {}).setdefault(attname, []).append(
+                        [json_safe(pk), json_safe(value)]
+                    )
+                elif existing[pk] is None and value in there:
+                    obj = model(pk=pk)
+                    setattr(obj, attname, value)
+                    objs.append(obj)
             if objs:
                 model._base_manager.bulk_update(objs, [f.name])
                 changed += len(objs)
-    return changed
+    return changed, missing
 
 
 # ---------------------------------------------------------------------------------------------- references

@@ -57,7 +57,14 @@ from .rows import (
     rows_return,
     settle_references,
 )
-from .waiting import restorable, waiting_keep, waiting_lock, waiting_purge, waiting_return
+from .waiting import (
+    restorable,
+    waiting_keep,
+    waiting_keep_pointers,
+    waiting_lock,
+    waiting_purge,
+    waiting_return,
+)
 
 PAYLOAD_SCHEMA = 2
 KINDS = ("stage", "step", "lane", "card")  # parents before children
@@ -267,7 +274,8 @@ def rows_back(*, journey: Journey, rows: dict, known: dict, pointers=None) -> tu
     again = waiting_return(journey=journey, known=known)
     waiting_keep(journey_id=journey.pk, rows=returned.waiting)
     if pointers:
-        pointers_return(pointers)
+        _, missing = pointers_return(pointers)
+        waiting_keep_pointers(journey_id=journey.pk, pointers=missing)
     back = {label: set(pks) for label, pks in returned.back.items()}
     for label, pks in again.back.items():
         back.setdefault(label, set()).update(pks)

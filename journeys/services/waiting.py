@@ -8,6 +8,11 @@ undos happened in:
 - an upper app's undo takes the rows waiting for what it puts back (`waiting_take`) and keeps those whose
   element is still deleted waiting (`waiting_keep`).
 
+A cleared pointer waits the same way for the row it belongs to (`waiting_keep_pointers`): a step delete
+clears the satisfaction metric of a card's score (SET_NULL) and keeps the pointer to put it back on undo;
+if the card was deleted since, its score is in the card's trash item when the step comes back, so the
+pointer waits and is pointed back when the card's undo puts the score back (`waiting_return`).
+
 Both kinds of undo first take `waiting_lock` (the workspace's row, FOR NO KEY UPDATE: inserts pointing at
 the workspace are not blocked) and then their journeys' locks, always in that order, so one undo's rows
 cannot start waiting just after the other undo looked for them.
@@ -22,9 +27,10 @@ from accounts.models import Workspace
 
 from .. import attachments
 from ..models import Card, Journey, Lane, Stage, Step, WaitingRow
-from .rows import Returned, model_of, rows_return
+from .rows import Returned, model_of, pointers_return, rows_return
 
 ELEMENTS = frozenset({Stage, Step, Lane, Card})
+POINTER = "pointer"  # WaitingRow.model of a waiting pointer: its row is {label, attname, pk, value}
 
 
 def waiting_lock(*, workspace_id: int | None = None, journey_id: int | None = None) -> None:
@@ -45,6 +51,24 @@ def waiting_keep(*, journey_id: int, rows: dict) -> int:
         WaitingRow(journey_id=journey_id, model=label, row=row)
         for label, kept in rows.items()
         for row in kept
+    ]
+    if objs:
+        WaitingRow.objects.bulk_create(objs)
+    return len(objs)
+
+
+def waiting_keep_pointers(*, journey_id: int, pointers: dict) -> int:
+    """Keep cleared pointers ({label: {attname: [[pk, value]]}}, rows.pointers_return's missing ones) of the
+    journey waiting for their rows to come back (one query). Returns how many."""
+    objs = [
+        WaitingRow(
+            journey_id=journey_id,
+            model=POINTER,
+            row={"label": label, "attname": attname, "pk": pk, "value": value},
+        )
+        for label, columns in pointers.items()
+        for attname, pairs in columns.items()
+        for pk, value in pairs
     ]
     if objs:
         WaitingRow.objects.bulk_create(objs)
@@ -78,8 +102,14 @@ def waiting_return(*, journey: Journey, known: dict) -> Returned:
     )
     if not waiting:
         return Returned()
-    rows, owner = {}, {}
+    rows, owner, pointers, pointer_rows = {}, {}, {}, []
     for pk, label, row in waiting:
+        if label == POINTER:
+            pointers.setdefault(row["label"], {}).setdefault(row["attname"], []).append(
+                [row["pk"], row["value"]]
+            )
+            pointer_rows.append((pk, row))
+            continue
         model = model_of(label)
         key = row.get(model._meta.pk.attname) if model is not None else None
         if key is None:
@@ -94,6 +124,16 @@ def waiting_return(*, journey: Journey, known: dict) -> Returned:
         for key in keys
         if (label, key) in owner
     ]
+    if pointers:  # after the rows: a row that came back just now takes its pointer
+        for columns in pointers.values():
+            for pairs in columns.values():
+                pairs.reverse()  # the newest waiting first: pointers_return takes a row's first pair
+        _, missing = pointers_return(pointers)
+        still = {
+            (label, attname, pk) for label, columns in missing.items() for attname, pairs in columns.items()
+            for pk, _ in pairs
+        }  # fmt: skip
+        done += [pk for pk, row in pointer_rows if (row["label"], row["attname"], row["pk"]) not in still]
     if done:
         WaitingRow.objects.filter(pk__in=done).delete()
     return returned

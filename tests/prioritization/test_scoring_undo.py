@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from journeys import services as journey_services
-from journeys.models import Step
+from journeys.models import Step, WaitingRow
 from journeys.services import trash, versioning
 from metrics import services as metrics_services
 from metrics.models import Metric
@@ -107,7 +107,50 @@ def test_of_two_keepings_the_newest_pointer_wins(pain_card, editor, admin):
     )
     kept = score(pain_card, editor)
     assert kept.satisfaction_metric_id is None
-    assert (
-        pointers_return({label: {"satisfaction_metric_id": [[kept.pk, newer.pk], [kept.pk, older.pk]]}}) == 1
+    assert pointers_return(
+        {label: {"satisfaction_metric_id": [[kept.pk, newer.pk], [kept.pk, older.pk]]}}
+    ) == (
+        1,
+        {},
     )
     assert Score.objects.get(pk=kept.pk).satisfaction_metric_id == newer.pk
+
+
+def test_undoing_the_step_before_the_card_still_points_the_score_back(
+    pain_card, editor, admin, scoring_journey
+):
+    # The step goes (its metric with it: the score's pointer is cleared and kept in the step's item), then
+    # the card (its score with it, pointer already empty). The step's undo finds no score to point back:
+    # the pointer waits for the score, and the card's undo, which puts the score back, points it.
+    step = other_step(pain_card)
+    metric = step_metric(scoring_journey, admin, step)
+    score(pain_card, editor, importance=8, satisfaction_metric=metric.pk)
+    step_item = journey_services.step_delete(step_id=step.pk, by=editor)
+    card_item = journey_services.card_delete(card_id=pain_card.pk, by=editor)
+
+    trash.trash_restore(item_id=step_item.pk, by=editor)
+    assert not Score.objects.filter(card_id=pain_card.pk).exists()
+    trash.trash_restore(item_id=card_item.pk, by=editor)
+
+    restored = Score.objects.get(card_id=pain_card.pk)
+    assert (restored.satisfaction_metric_id, restored.satisfaction, restored.importance) == (
+        metric.pk,
+        Decimal("7.00"),
+        8,
+    )
+    assert not WaitingRow.objects.filter(journey=scoring_journey).exists()  # nothing left waiting
+
+
+def test_undoing_the_card_before_the_step_points_the_score_back_too(
+    pain_card, editor, admin, scoring_journey
+):
+    step = other_step(pain_card)
+    metric = step_metric(scoring_journey, admin, step)
+    score(pain_card, editor, satisfaction_metric=metric.pk)
+    step_item = journey_services.step_delete(step_id=step.pk, by=editor)
+    card_item = journey_services.card_delete(card_id=pain_card.pk, by=editor)
+
+    trash.trash_restore(item_id=card_item.pk, by=editor)  # the card first: the score is back, unpointed
+    assert Score.objects.get(card_id=pain_card.pk).satisfaction_metric_id is None
+    trash.trash_restore(item_id=step_item.pk, by=editor)
+    assert Score.objects.get(card_id=pain_card.pk).satisfaction_metric_id == metric.pk
