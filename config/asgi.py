@@ -12,6 +12,13 @@ Two of Django's handlers behind one ASGI entry point, chosen per request by the 
   workers): 8.1–8.2 ms of worker CPU per edit through the ASGI handler, 6.6–6.8 ms through this one, and
   157–159 against 179–190 edits/s with 16 clients.
 
+A thread is only ever busy with the view, never with the network, so that a few slow clients cannot take
+every thread: the request body is read on the event loop before a thread takes the request (into a file
+spooled to disk past FILE_UPLOAD_MAX_MEMORY_SIZE, as Django's ASGI handler reads it), and the answer is
+queued for the event loop to send without bounds (a slow reader holds memory, as under the ASGI handler,
+which reads a streamed answer whole too, but no thread). A body sent in chunks (no Content-Length) is
+given its length once read, which the WSGI handler needs to read it at all.
+
 WEB_THREADS (config/settings.py) caps the sync requests a process serves at once; the others wait in
 uvicorn's queue. Keep it below DATABASE_POOL_MAX_SIZE so that the streams' own reads find a connection.
 Run uvicorn with `--timeout-graceful-shutdown` so the never-ending streams cannot hold up a restart;
@@ -19,6 +26,7 @@ browsers reconnect by themselves and catch up on what they missed.
 """
 
 import os
+import tempfile
 
 from a2wsgi import WSGIMiddleware
 from asgiref.sync import iscoroutinefunction
@@ -29,7 +37,9 @@ from django.urls import Resolver404, resolve
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 asgi_handler = get_asgi_application()  # sets Django up
-wsgi_handler = WSGIMiddleware(get_wsgi_application(), workers=settings.WEB_THREADS)
+# send_queue_size=0: asyncio.Queue without a bound, so a thread never waits for a client to read.
+wsgi_handler = WSGIMiddleware(get_wsgi_application(), workers=settings.WEB_THREADS, send_queue_size=0)
+BODY_CHUNK = 64 * 1024  # bytes handed to the WSGI handler's reads at a time
 
 
 def serves_async(path: str, root_path: str = "") -> bool:
@@ -44,10 +54,59 @@ def serves_async(path: str, root_path: str = "") -> bool:
     return iscoroutinefunction(match.func)
 
 
+async def read_body(receive):
+    """The whole request body, read from ASGI `receive` on the event loop: (a file positioned at its start,
+    its length in bytes), or None when the client went away before sending all of it."""
+    body = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE, mode="w+b")
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            body.close()
+            return None
+        body.write(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    size = body.tell()
+    body.seek(0)
+    return body, size
+
+
+def replay(body, size: int, receive):
+    """An ASGI `receive` that hands out `body` (read_body's file of `size` bytes) in BODY_CHUNK pieces, then
+    waits on the client's own `receive` (for its disconnect)."""
+    sent = 0
+
+    async def receive_replayed():
+        nonlocal sent
+        if sent >= size and sent:
+            return await receive()
+        chunk = body.read(BODY_CHUNK)
+        sent += len(chunk) or 1  # an empty body is one empty message
+        return {"type": "http.request", "body": chunk, "more_body": sent < size}
+
+    return receive_replayed
+
+
+def with_length(scope: dict, size: int) -> dict:
+    """`scope` with a Content-Length of `size` where the client sent none (a chunked body)."""
+    headers = scope.get("headers", [])
+    if any(name == b"content-length" for name, _ in headers) or not size:
+        return scope
+    kept = [(name, value) for name, value in headers if name != b"transfer-encoding"]
+    return {**scope, "headers": [*kept, (b"content-length", str(size).encode())]}
+
+
 async def application(scope, receive, send):
-    """The ASGI application: HTTP requests for sync views through the WSGI handler's threads, the rest
-    (async views, lifespan) through Django's ASGI handler."""
-    if scope["type"] == "http" and not serves_async(scope["path"], scope.get("root_path", "")):
-        await wsgi_handler(scope, receive, send)
-    else:
+    """The ASGI application: HTTP requests for sync views through the WSGI handler's threads (their body
+    read first), the rest (async views, lifespan) through Django's ASGI handler."""
+    if scope["type"] != "http" or serves_async(scope["path"], scope.get("root_path", "")):
         await asgi_handler(scope, receive, send)
+        return
+    read = await read_body(receive)
+    if read is None:
+        return  # nobody is left to answer
+    body, size = read
+    try:
+        await wsgi_handler(with_length(scope, size), replay(body, size, receive), send)
+    finally:
+        body.close()

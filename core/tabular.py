@@ -350,6 +350,24 @@ def unguard_formula(text: str) -> str:
     return text[1:] if text.startswith("'") and text.lstrip("'").startswith(FORMULA_START) else text
 
 
+STREAM_PIECE = 64 * 1024  # characters per piece of a streamed export
+
+
+def in_pieces(lines: Iterable[str], size: int = STREAM_PIECE) -> Iterator[str]:
+    """An export's lines (str) joined into pieces of at least `size` characters (the last one shorter), for
+    a StreamingHttpResponse: each piece the server sends costs the same whatever its size, and a line each
+    made a 21,000-row export several times slower under uvicorn (measured: 1.4–2.3 s against 0.42 s)."""
+    piece, length = [], 0
+    for line in lines:
+        piece.append(line)
+        length += len(line)
+        if length >= size:
+            yield "".join(piece)
+            piece, length = [], 0
+    if piece:
+        yield "".join(piece)
+
+
 # ------------------------------------------------------------------------------------------------ columns
 
 

@@ -164,7 +164,9 @@ def main() -> int:
 
                 uvicorn = [sys.executable, "-m", "uvicorn", "config.asgi:application"]
                 celery = [sys.executable, "-m", "celery", "-A", "config"]
-                web = [*uvicorn, "--host", host, "--port", str(port)]
+                # An open map's live stream never ends by itself: without a graceful-shutdown timeout a
+                # reload or Ctrl-C would wait for every browser to leave (config/asgi.py).
+                web = [*uvicorn, "--host", host, "--port", str(port), "--timeout-graceful-shutdown", "3"]
                 if debug and truthy(os.environ.get("RELOAD", "1")):
                     web += reload_options()
                 concurrency = os.environ.get("WORKER_CONCURRENCY", "2")

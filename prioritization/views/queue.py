@@ -313,7 +313,7 @@ def queue_export(request):
         name = f"priorities-{slugify(workspace.name) or 'workspace'}-{timezone.localdate().isoformat()}"
     base = request.build_absolute_uri("/").rstrip("/")
     lines = export_lines(rows, base_url=base, keys=keys)
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(tabular.in_pieces(lines), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     response["Cache-Control"] = "private, no-store"
     return response

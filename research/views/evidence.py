@@ -134,7 +134,9 @@ def evidence_export(request):
         rows = selectors.evidence_export_rows(user=request.user, workspace_id=workspace.pk, **filters)
         rows = rows.iterator(chunk_size=500)
         name = f"evidence-{slugify(workspace.name) or 'workspace'}-{timezone.localdate().isoformat()}"
-    response = StreamingHttpResponse(export_lines(rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        tabular.in_pieces(export_lines(rows)), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     response["Cache-Control"] = "private, no-store"
     return response

@@ -250,3 +250,16 @@ def test_formula_guard_round_trips_every_text(text):
     guarded = tabular.guard_formula(text)
     assert not guarded.startswith(tabular.FORMULA_START)  # no spreadsheet runs it
     assert tabular.unguard_formula(guarded) == text
+
+
+def test_in_pieces_joins_lines_into_pieces_of_at_least_the_size_keeping_every_character_in_order():
+    lines = [f"line {n},{'x' * (n % 7)}\r\n" for n in range(1000)]
+
+    pieces = list(tabular.in_pieces(iter(lines), size=100))
+
+    assert "".join(pieces) == "".join(lines)
+    assert all(len(piece) >= 100 for piece in pieces[:-1])
+    assert all(len(piece) < 100 + max(map(len, lines)) for piece in pieces)  # a piece ends at the line past
+    assert 1 <= len(pieces[-1])
+    assert list(tabular.in_pieces(iter([]))) == []
+    assert list(tabular.in_pieces(iter(["a\r\n"]))) == ["a\r\n"]

@@ -113,6 +113,11 @@ def test_make_run_serves_a_demo_login_and_ctrl_c_stops_every_process(transaction
         username, password = first_demo_login(run.output)
 
         journeys = sign_in(f"http://127.0.0.1:{port}", username, password)
+        # An open map's live stream, left open through Ctrl-C: it must not hold up the web server's stop.
+        journey_id = re.search(r'href="/journeys/(\d+)/"', journeys.text).group(1)
+        streamer = httpx.Client(base_url=f"http://127.0.0.1:{port}", cookies=journeys.history[0].cookies)
+        live = streamer.stream("GET", f"/journeys/{journey_id}/live/", timeout=httpx.Timeout(30, read=None))
+        stream = live.__enter__()
 
         deadline = time.monotonic() + 30
         while not any(schedule.parent.glob("celerybeat-schedule*")) and time.monotonic() < deadline:
@@ -120,6 +125,9 @@ def test_make_run_serves_a_demo_login_and_ctrl_c_stops_every_process(transaction
     finally:
         if run.process.poll() is None:
             code = run.ctrl_c()
+        if "live" in locals():
+            live.__exit__(None, None, None)
+            streamer.close()
         else:
             run.reader.join(timeout=10)
             run.process.stdout.close()
@@ -133,6 +141,8 @@ def test_make_run_serves_a_demo_login_and_ctrl_c_stops_every_process(transaction
     assert any("uvicorn config.asgi:application" in command for command in commands), commands
     assert any("celery -A config worker" in command for command in commands), commands
     assert any("celery -A config beat" in command for command in commands), commands
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    assert "did not stop" not in run.output, run.output[-3000:]  # the stream closed within uvicorn's timeout
     assert code == 0, run.output[-3000:]
     assert alive == [], [process.cmdline() for process in alive]
     assert "exited with code" not in run.output, run.output[-3000:]
