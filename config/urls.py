@@ -36,3 +36,8 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
 ]
+
+# Errors outside a view's own answers: JSON under /api/, Django's pages elsewhere (core/api.py).
+handler400 = "core.api.bad_request"
+handler404 = "core.api.not_found"
+handler500 = "core.api.server_error"
