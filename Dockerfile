@@ -33,6 +33,7 @@ USER throughline
 EXPOSE 8000
 
 # Several processes per container: WEB_CONCURRENCY (uvicorn reads it). The TLS proxy in front sets
-# X-Forwarded-Proto/-For; the port is published on 127.0.0.1 only, so only that proxy reaches it.
+# X-Forwarded-Proto/-For; the port is published on 127.0.0.1 only, so only that proxy reaches it. Django
+# reads those headers (BEHIND_TLS_PROXY, TRUSTED_PROXY_COUNT), not uvicorn: --no-proxy-headers.
 CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
-     "--proxy-headers", "--forwarded-allow-ips", "*", "--no-server-header", "--timeout-graceful-shutdown", "20"]
+     "--no-proxy-headers", "--no-server-header", "--timeout-graceful-shutdown", "20"]

@@ -48,6 +48,20 @@ class SignInThrottleBackend(AxesStandaloneBackend):
         return super().authenticate(request, username=username, password=password, **kwargs)
 
 
+def client_address(request) -> str | None:
+    """The client's address that throttling counts (AXES_CLIENT_IP_CALLABLE): with TRUSTED_PROXY_COUNT = N
+    above 0, the N-th entry from the right of X-Forwarded-For — each of the N proxies in front appends the
+    address it was reached from, so entries left of those were written by the client and are ignored (the
+    rule of Werkzeug's ProxyFix(x_for=N)); otherwise, or when the header holds fewer entries, the
+    connection's address (REMOTE_ADDR). None when there is neither."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        entries = [e.strip() for e in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if e.strip()]
+        if len(entries) >= proxies:
+            return entries[-proxies]
+    return request.META.get("REMOTE_ADDR") or None
+
+
 def _wait_text(delta: timedelta | None) -> str:
     minutes = max(1, round((delta or timedelta(minutes=15)).total_seconds() / 60))
     return f"{minutes} minute{'s' if minutes != 1 else ''}"

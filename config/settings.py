@@ -217,11 +217,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins need no record of their address
 AXES_VERBOSE = False
-# Behind N reverse proxies, the client address is the N-th from the right of X-Forwarded-For.
+# Behind N reverse proxies, the client address is the N-th from the right of X-Forwarded-For
+# (accounts.throttling.client_address; django-ipware, which django-axes would use, is not installed).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-if TRUSTED_PROXY_COUNT:
-    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more (got {TRUSTED_PROXY_COUNT}).")
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_address"
 PASSWORD_RESET_LIMIT_PER_IP = env.int("PASSWORD_RESET_LIMIT_PER_IP", default=20)  # per hour
 PASSWORD_RESET_LIMIT_PER_EMAIL = env.int("PASSWORD_RESET_LIMIT_PER_EMAIL", default=3)  # per hour
 

@@ -167,6 +167,7 @@ def main() -> int:
                 # An open map's live stream never ends by itself: without a graceful-shutdown timeout a
                 # reload or Ctrl-C would wait for every browser to leave (config/asgi.py).
                 web = [*uvicorn, "--host", host, "--port", str(port), "--timeout-graceful-shutdown", "3"]
+                web += ["--no-proxy-headers"]  # the address is the connection's (TRUSTED_PROXY_COUNT)
                 if debug and truthy(os.environ.get("RELOAD", "1")):
                     web += reload_options()
                 concurrency = os.environ.get("WORKER_CONCURRENCY", "2")

@@ -1,20 +1,31 @@
 """Sign-in throttling with django-axes: the sign-in page, Django admin's sign-in and the API token
 endpoint, with real requests. A lockout is keyed by username + client address (accounts/throttling.py)."""
 
+import json
 import os
+import re
+import socket
 import subprocess
 import sys
+import time
+from contextlib import suppress
 from datetime import timedelta
 
+import httpx
 import pytest
+import yaml
 from axes.models import AccessAttempt
 from django.conf import settings as django_settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.throttling import client_address
+from config.service_urls import child_env
 from tests import factories
 from tests.factories import PASSWORD
 
@@ -145,3 +156,115 @@ def test_limit_and_cool_off_come_from_the_environment():
         cwd=django_settings.BASE_DIR,
     ).stdout
     assert out.split("\n")[-2] == "8 45.0 [['username', 'ip_address']]"
+
+
+# ------------------------------------------------------------------------------------------- behind a proxy
+
+
+@pytest.mark.parametrize(
+    "proxies, forwarded, expected",
+    [
+        (0, "203.0.113.9", "192.0.2.1"),  # no proxy counted: the header is the client's own words
+        (1, "203.0.113.9, 198.51.100.7", "198.51.100.7"),
+        (1, " 198.51.100.7 ", "198.51.100.7"),
+        (2, "203.0.113.9, 198.51.100.7, 10.0.0.2", "198.51.100.7"),
+        (2, "198.51.100.7", "192.0.2.1"),  # fewer entries than proxies: not through them, the connection
+        (1, "", "192.0.2.1"),
+    ],
+)
+def test_the_client_address_is_the_nth_from_the_right_behind_n_proxies(
+    rf, settings, proxies, forwarded, expected
+):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = rf.get("/", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert client_address(request) == expected
+
+
+def test_a_negative_proxy_count_is_refused():
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "ENV_FILE": os.devnull, "DEBUG": "1",
+           "DJANGO_SETTINGS_MODULE": "config.settings", "TRUSTED_PROXY_COUNT": "-1"}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True, text=True,
+        cwd=django_settings.BASE_DIR,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "ImproperlyConfigured: TRUSTED_PROXY_COUNT must be 0 or more (got -1)." in done.stderr
+
+
+def _shipped_uvicorn_options() -> list[str]:
+    """The Dockerfile's uvicorn command, without its host and port."""
+    text = (django_settings.BASE_DIR / "Dockerfile").read_text()
+    command = json.loads(re.search(r"^CMD (\[.*?\])$", text.replace("\\\n", ""), re.M | re.S).group(1))
+    assert command[:2] == ["uvicorn", "config.asgi:application"], command
+    options = command[2:]
+    for name in ("--host", "--port"):
+        at = options.index(name)
+        del options[at : at + 2]
+    return options
+
+
+def test_docker_compose_and_the_dockerfile_leave_forwarded_headers_to_django():
+    compose = yaml.safe_load((django_settings.BASE_DIR / "docker-compose.yml").read_text())
+    web = compose["services"]["web"]["command"]
+
+    for options in (web, _shipped_uvicorn_options()):
+        assert "--no-proxy-headers" in options
+        assert not [o for o in options if o.startswith(("--proxy-headers", "--forwarded-allow-ips"))], options
+    assert compose["x-app"]["environment"]["TRUSTED_PROXY_COUNT"] == "${TRUSTED_PROXY_COUNT:-1}"
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_under_the_shipped_uvicorn_a_forged_forwarded_for_does_not_get_round_a_lockout(
+    transactional_db, tmp_path, proxies
+):
+    # The client writes whatever it likes into X-Forwarded-For; a proxy appends the real address last. With
+    # no proxy counted the address is the connection's; with one, the last entry. A new forged address per
+    # try must not make a new username+address pair.
+    alice = factories.make_user("alice", first_name="Alice")
+    hasher = PBKDF2PasswordHasher()  # the server's hashers (the tests' own MD5 one is not among them)
+    alice.password = hasher.encode(PASSWORD, hasher.salt(), iterations=1000)
+    alice.save(update_fields=["password"])
+    env = child_env(
+        database=connection.settings_dict, redis_url=django_settings.REDIS_URL, DEBUG="0",
+        SECRET_KEY="throttle-test-only", TRUSTED_PROXY_COUNT=str(proxies), LOG_LEVEL="WARNING",
+    )  # fmt: skip
+    sock = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}{TOKEN}"
+    log = tmp_path / "uvicorn.log"
+    with sock, open(log, "w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--fd", str(sock.fileno()),
+             *_shipped_uvicorn_options()],
+            pass_fds=[sock.fileno()], cwd=django_settings.BASE_DIR, env=env, stdout=output,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def token(password, forged, real="198.51.100.7"):
+        forwarded = f"203.0.113.{forged}, {real}" if proxies else f"203.0.113.{forged}"
+        return httpx.post(
+            url,
+            json={"username": "alice", "password": password},
+            headers={"X-Forwarded-For": forwarded},
+            timeout=20,
+        )
+
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with suppress(httpx.TransportError):
+                httpx.get(url, timeout=5)
+                break
+            time.sleep(0.1)
+        wrong = [token(f"guess-{n}", forged=n).status_code for n in range(5)]
+        right = token(PASSWORD, forged=99).status_code
+        elsewhere = token(PASSWORD, forged=98, real="198.51.100.8") if proxies else None
+        elsewhere = elsewhere and elsewhere.status_code
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    assert wrong == [400, 400, 400, 400, 429], log.read_text()[-2000:]
+    assert right == 429
+    assert elsewhere == (200 if proxies else None)  # another real address is not locked
