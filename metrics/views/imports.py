@@ -54,4 +54,5 @@ def measurements_import(request, pk):
             form.add_error("file", str(exc))
         else:
             return redirect("imports:detail", job.pk)
-    return render(request, "metrics/measurements_import.html", {"journey": journey, "form": form})
+    context = {"journey": journey, "form": form}
+    return render(request, "metrics/measurements_import.html", context, status=400 if form.errors else 200)

@@ -177,7 +177,20 @@ def test_an_unreadable_upload_is_said_on_the_form(client, setup, admin):
         reverse("metrics:import", args=[journey.pk]),
         {"file": SimpleUploadedFile("m.xlsx", b"PK\x03\x04\x00\x00")},
     )
-    assert response.status_code == 200 and "it is not a text (CSV) file" in response.content.decode()
+    assert response.status_code == 400 and "it is not a text (CSV) file" in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_a_file_past_the_limit_is_refused_on_the_form_by_size(client, setup, admin):
+    from core import imports
+
+    journey, _ = setup
+    client.force_login(admin)
+    big = SimpleUploadedFile("m.csv", b"metric,date,value\n" + b"x" * (imports.MAX_BYTES + 1))
+    response = client.post(reverse("metrics:import", args=[journey.pk]), {"file": big})
+
+    assert response.status_code == 400
+    assert f"at most {imports.MAX_BYTES // 2**20} MB" in response.content.decode()
     assert not ImportJob.objects.exists()
 
 
