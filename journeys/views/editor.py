@@ -157,7 +157,7 @@ def _deleted(request, journey, item, label: str):
             "cards": len(payload.get("cards", [])) if item.kind != "card" else 0,
             "comments": len(payload.get("comments", [])),
         },
-        after="settle",
+        after="swap",  # in the task that removes the element: Ctrl+Z right after finds it
     )
 
 
@@ -771,7 +771,7 @@ def card_delete(request, card_id):
         response,
         "editor:deleted",
         {"id": item.pk, "kind": item.kind, "label": "Card", "title": item.title, "url": _restore_url(item)},
-        after="settle",
+        after="swap",  # in the task that removes the element: Ctrl+Z right after finds it
     )
 
 

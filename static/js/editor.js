@@ -815,13 +815,17 @@
 
     if ((event.ctrlKey || event.metaKey) && !event.shiftKey && (event.key === "z" || event.key === "Z")) {
       event.preventDefault();
-      var entry = undoStack.pop();
-      if (entry) {
-        announce("Undoing: " + entry.label);
-        undo(entry);
-      } else {
-        toast("Nothing to undo on this page. Older deletions are under Recently deleted.", { tone: "info", timeout: 4000 });
-      }
+      // In the queue, after any save still on its way: Delete then Ctrl+Z at once undoes that delete (its
+      // answer brings the undo entry), not "nothing to undo".
+      run(function () {
+        var entry = undoStack.pop();
+        if (entry) {
+          announce("Undoing: " + entry.label);
+          undo(entry);
+        } else {
+          toast("Nothing to undo on this page. Older deletions are under Recently deleted.", { tone: "info", timeout: 4000 });
+        }
+      });
       return;
     }
 

@@ -312,6 +312,32 @@ def test_deleting_and_undoing(page, sign_in, demo_map, screenshot):
     assert revision_of(demo_map) == revision + 6
 
 
+def test_ctrl_z_pressed_while_the_delete_is_on_its_way_undoes_it(page, sign_in, demo_map):
+    """Delete then Ctrl+Z at once (a CI run pressed Ctrl+Z in the 20 ms between the card leaving the grid
+    and the answer's undo entry): the undo waits for the delete's answer and puts that card back."""
+    sign_in(page, "editor", demo.demo_password("editor"))
+    open_map(page, demo_map)
+    card = Card.objects.filter(lane__journey=demo_map, lane__kind=LaneKind.PAIN_POINTS).order_by("pk").first()
+    held = []
+    delete_url = reverse("journeys:editor_card_delete", args=[card.pk])
+    page.route(f"**{delete_url}", lambda route: held.append(route))
+
+    centred(card_locator(page, card))
+    page.keyboard.press("Delete")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(20)
+    assert held, "the delete request was never sent"
+    page.locator("body").press("Control+z")  # before the answer
+    page.wait_for_timeout(100)
+    held[0].fulfill(response=held[0].fetch())
+
+    expect(card_locator(page, card)).to_be_visible()
+    expect(page.locator(".editor-toast", has_text="Nothing to undo")).to_have_count(0)
+    assert Card.objects.filter(pk=card.pk, text=card.text).exists()
+
+
 def test_two_people_edit_the_same_card_and_the_second_reapplies(
     new_page, sign_in, journey, editor, admin, screenshot
 ):

@@ -196,7 +196,7 @@ def test_deleting_says_what_went_with_it(client, admin, editor, board, kind, exp
         client, f"journeys:editor_{kind}_delete", element.pk, {"expected_version": element.version}
     )
     assert response.status_code == 200
-    event = json.loads(response["HX-Trigger-After-Settle"])["editor:deleted"]
+    event = json.loads(response["HX-Trigger-After-Swap"])["editor:deleted"]
     assert {"cards": event["cards"], "steps": event["steps"]} == expected
     assert event["label"] == kind.capitalize() and event["title"] == element.title
 

@@ -507,7 +507,7 @@ def test_adding_renaming_and_deleting_a_step(client, journey, editor, stage):
         reverse("journeys:editor_step_delete", args=[step.pk]), {"expected_version": 2}, headers=HX
     )
     assert response.status_code == 200 and not Step.objects.filter(pk=step.pk).exists()
-    assert _events(response)["editor:deleted"]["kind"] == "step"
+    assert _events(response, "HX-Trigger-After-Swap")["editor:deleted"]["kind"] == "step"
 
 
 def test_adding_a_lane_and_changing_its_kind_from_the_menu(client, journey, editor, lane):
@@ -563,7 +563,7 @@ def test_deleting_a_lane_offers_undo_through_the_trash(client, journey, editor, 
     response = client.post(
         reverse("journeys:editor_lane_delete", args=[lane.pk]), {"expected_version": 1}, headers=HX
     )
-    deleted = _events(response)["editor:deleted"]
+    deleted = _events(response, "HX-Trigger-After-Swap")["editor:deleted"]
     item = TrashedItem.objects.get(pk=deleted["id"])
     assert deleted["url"] == reverse("journeys:trash_restore", args=[journey.pk, item.pk])
     assert (deleted["kind"], deleted["label"], deleted["title"]) == ("lane", "Lane", lane.title)
@@ -840,7 +840,7 @@ def test_deleting_a_card_and_a_stale_delete(client, journey, editor, admin, card
         reverse("journeys:editor_card_delete", args=[card.pk]), {"expected_version": 1}, headers=HX
     )
     assert response.status_code == 200 and not Card.objects.filter(pk=card.pk).exists()
-    assert _events(response)["editor:deleted"]["label"] == "Card"
+    assert _events(response, "HX-Trigger-After-Swap")["editor:deleted"]["label"] == "Card"
 
 
 def test_the_card_partial_for_viewers_has_no_edit_tools(client, journey, viewer, editor, card):

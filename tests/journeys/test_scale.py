@@ -164,7 +164,7 @@ def test_add_and_delete_answer_with_the_cell(client, journey, editor):
     )
     body = response.content.decode()
     assert response.status_code == 200 and _cell_ids(body) == {(str(card.lane_id), str(card.step_id))}
-    assert "A new one" not in body and "editor:deleted" in response["HX-Trigger-After-Settle"]
+    assert "A new one" not in body and "editor:deleted" in response["HX-Trigger-After-Swap"]
 
 
 def test_an_emotion_card_moved_redraws_its_lane_curve(client, journey, editor):
