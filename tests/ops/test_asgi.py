@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 
 import httpx
 import pytest
@@ -172,11 +172,13 @@ def test_a_client_gone_before_its_body_ends_is_not_answered_and_takes_no_thread(
     assert seen == []  # no handler started a request
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_client_that_stops_reading_a_streamed_export_does_not_hold_a_thread(admin, workspace, client):
-    # 1,300 items of 2,000 characters: a 2.6 MB export in about 40 pieces, more than a bounded queue between
-    # the thread and the event loop would take while the client reads nothing. The view must still run to
-    # its end (request_finished) and give its thread back.
+EXPORT_BYTES = 1300 * 2000  # export_scope's evidence, at least
+
+
+@pytest.fixture
+def export_scope(admin, workspace, client) -> dict:
+    """The ASGI scope of the admin's GET of the evidence library's CSV export, over 1,300 items of 2,000
+    characters: a 2.6 MB answer streamed in about 40 pieces of 64 KB."""
     study = research_services.study_create(
         workspace_id=workspace.pk, by=admin, title="Diary study", method="interviews"
     )
@@ -185,11 +187,29 @@ def test_a_client_that_stops_reading_a_streamed_export_does_not_hold_a_thread(ad
     )
     client.force_login(admin)
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    scope = _scope("GET", reverse("research:evidence_export"), [(b"cookie", cookie.encode())])
+    return _scope("GET", reverse("research:evidence_export"), [(b"cookie", cookie.encode())])
+
+
+@contextmanager
+def request_finishes():
+    """An event set when Django's request_finished fires: the answer was closed, its connection given back."""
     finished = threading.Event()
 
     def done(sender, **kwargs):
         finished.set()
+
+    request_finished.connect(done)
+    try:
+        yield finished
+    finally:
+        request_finished.disconnect(done)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_client_that_stops_reading_a_streamed_export_does_not_hold_a_thread(export_scope):
+    # The export's ~40 pieces are more than a bounded queue between the thread and the event loop would take
+    # while the client reads nothing. The view must still run to
+    # its end (request_finished) and give its thread back.
 
     async def run():
         stalled = asyncio.Event()  # never set: the client reads nothing after the first piece
@@ -206,37 +226,21 @@ def test_a_client_that_stops_reading_a_streamed_export_does_not_hold_a_thread(ad
                 first.append(message["body"])
                 await stalled.wait()
 
-        task = asyncio.create_task(asgi.application(scope, receive, send))
+        task = asyncio.create_task(asgi.application(export_scope, receive, send))
         ended = await asyncio.to_thread(finished.wait, 30)
         task.cancel()
         return ended, b"".join(first[1:2])
 
-    request_finished.connect(done)
-    try:
+    with request_finishes() as finished:
         ended, piece = asyncio.run(run())
-    finally:
-        request_finished.disconnect(done)
     assert piece.startswith("\ufeffexternal_id,text".encode()), piece[:40]
     assert ended is True
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_streamed_export_stops_being_built_once_its_client_has_gone(admin, workspace, client):
-    # The same 2.6 MB export in about 40 pieces of 64 KB; the client leaves after the first piece. The view's
+def test_a_streamed_export_stops_being_built_once_its_client_has_gone(export_scope):
+    # The 2.6 MB export in about 40 pieces of 64 KB; the client leaves after the first piece. The view's
     # generator must stop there (not run on to its end for nobody), and still be closed (request_finished).
-    study = research_services.study_create(
-        workspace_id=workspace.pk, by=admin, title="Diary study", method="interviews"
-    )
-    Evidence.objects.bulk_create(
-        Evidence(workspace=workspace, study=study, text=f"{n:04d} " + "word " * 399) for n in range(1300)
-    )
-    client.force_login(admin)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    scope = _scope("GET", reverse("research:evidence_export"), [(b"cookie", cookie.encode())])
-    finished = threading.Event()
-
-    def done(sender, **kwargs):
-        finished.set()
 
     async def run():
         pieces = []
@@ -256,17 +260,13 @@ def test_a_streamed_export_stops_being_built_once_its_client_has_gone(admin, wor
                 left.set()  # the client goes away once it has the first piece
                 await asyncio.sleep(0.05)  # a network's pace: the thread is ahead of what is sent
 
-        await asyncio.wait_for(asgi.application(scope, receive, send), timeout=30)
+        await asyncio.wait_for(asgi.application(export_scope, receive, send), timeout=30)
         return pieces
 
-    request_finished.connect(done)
-    try:
+    with request_finishes() as finished:
         pieces = asyncio.run(run())
-    finally:
-        request_finished.disconnect(done)
-    whole = Evidence.objects.filter(study=study).count() * 2000  # bytes the whole export would take, at least
     assert pieces[0].startswith("\ufeffexternal_id,text".encode()), pieces[0][:40]
-    assert sum(map(len, pieces)) < whole / 4, (len(pieces), sum(map(len, pieces)))
+    assert sum(map(len, pieces)) < EXPORT_BYTES / 4, (len(pieces), sum(map(len, pieces)))
     assert finished.is_set()  # the answer was closed: the request ended, its connection given back
 
 
